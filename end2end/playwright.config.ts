@@ -1,0 +1,56 @@
+import { defineConfig } from '@playwright/test';
+import path from 'node:path';
+
+const port = Number(process.env.E2E_PORT ?? 3100);
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.resolve(__dirname, '..', 'target');
+// The test script builds a release and says which binary to run; default to that build.
+const server = process.env.LEADISTRY_SERVER_BIN ?? path.join(targetDir, 'release', 'leadistry');
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  timeout: 30_000,
+  expect: { timeout: 7_500 },
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [
+    { name: 'hydrated', use: { javaScriptEnabled: true } },
+    { name: 'ssr', use: { javaScriptEnabled: false } },
+  ],
+  webServer: {
+    command: server,
+    cwd: path.resolve(__dirname, '..'),
+    url: `http://127.0.0.1:${port}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      RUST_LOG: 'warn',
+      // A Clarity project, so the gate has something to load (the tag itself is intercepted),
+      // and revision 2, so tests can present a decision made on revision 1.
+      LEADISTRY_CLARITY_PROJECT_ID: 'e2etest123',
+      LEADISTRY_POLICY_REVISION: '2',
+      LEADISTRY_CONSENT_LIFETIME_DAYS: '182',
+    },
+  },
+});

@@ -1,0 +1,104 @@
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+
+/** What the intercepted Clarity tag saw: how often it was requested and what it was told. */
+export type ClarityProbe = { requests: number; calls: unknown[][] };
+
+/** Browser console errors; a test that provokes one on purpose says which with `expect`. */
+export type ConsoleErrors = { errors: string[]; expect: (pattern: RegExp) => void };
+
+type Fixtures = { consoleErrors: ConsoleErrors; clarity: ClarityProbe };
+
+export const CLARITY_PROJECT = 'e2etest123';
+export const POLICY_REVISION = 2;
+
+// Stands in for Clarity's tag: replays the queue the loader built, records every call, and
+// writes Clarity's first-party cookies as the real tag does.
+const CLARITY_STUB = `(function () {
+  var queue = (window.clarity && window.clarity.q) || [];
+  window.clarity = function () { window.__clarityRecord(Array.prototype.slice.call(arguments)); };
+  for (var i = 0; i < queue.length; i++) window.clarity.apply(null, Array.prototype.slice.call(queue[i]));
+  document.cookie = '_clck=stub; Path=/; Max-Age=31536000';
+  document.cookie = '_clsk=stub; Path=/; Max-Age=86400';
+  window.__clarityLoaded = true;
+})();`;
+
+export const test = base.extend<Fixtures>({
+  // Every test fails on a console error or an uncaught page error: that is how a hydration
+  // mismatch or a panic in the WASM shows.
+  consoleErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      const expected: RegExp[] = [];
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+      });
+      page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+      // Nothing may reach the internet from a test.
+      await page.context().route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) => route.abort());
+      await use({ errors, expect: (pattern) => expected.push(pattern) });
+      const unexpected = errors.filter((e) => !expected.some((pattern) => pattern.test(e)));
+      expect(unexpected, 'browser console errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+  clarity: [
+    async ({ page }, use) => {
+      const probe: ClarityProbe = { requests: 0, calls: [] };
+      await page.exposeFunction('__clarityRecord', (args: unknown[]) => {
+        probe.calls.push(args);
+      });
+      await page.route('https://www.clarity.ms/**', (route) => {
+        probe.requests += 1;
+        return route.fulfill({ contentType: 'text/javascript', body: CLARITY_STUB });
+      });
+      await use(probe);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** True in the project that runs with JavaScript on. */
+export function hydratedProject(): boolean {
+  return test.info().project.name === 'hydrated';
+}
+
+/** Opens a page and, with JavaScript on, waits until the WASM has hydrated it. */
+export async function visit(page: Page, path: string) {
+  const response = await page.goto(path);
+  if (hydratedProject()) {
+    await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  }
+  return response;
+}
+
+/** The consent cookie's value, as the server writes it (see `Decision`'s Display). */
+export function consentValue(opts: {
+  revision?: number;
+  decidedAt?: number;
+  analytics: boolean;
+  method?: 'b' | 's' | 'f';
+}): string {
+  const id = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const at = opts.decidedAt ?? Math.floor(Date.now() / 1000) - 60;
+  return `1.${opts.revision ?? POLICY_REVISION}.${at}.${id}.${opts.analytics ? 1 : 0}.${opts.method ?? 'b'}`;
+}
+
+export async function setConsentCookie(context: BrowserContext, value: string) {
+  await context.addCookies([
+    { name: 'lf_cookie_consent', value, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Lax' },
+  ]);
+}
+
+/** The decision the browser holds, decoded; undefined when there is none. */
+export async function storedDecision(context: BrowserContext) {
+  const cookie = (await context.cookies()).find((c) => c.name === 'lf_cookie_consent');
+  if (!cookie) return undefined;
+  const [version, revision, decidedAt, id, analytics, method] = cookie.value.split('.');
+  return { version, revision: Number(revision), decidedAt: Number(decidedAt), id, analytics: analytics === '1', method, cookie };
+}
+
+export async function cookieNames(context: BrowserContext) {
+  return (await context.cookies()).map((c) => c.name);
+}

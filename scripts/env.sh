@@ -1,0 +1,7 @@
+# Shared environment for the build and test scripts; sourced, not run.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# One warm target directory outside the clone, so fresh clones (and CI) reuse compiled crates.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/leadistry-target}
+# binaryen's wasm-opt from npm first: Debian's older wasm-opt breaks hydration.
+export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+cd "$ROOT"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs what building and testing the site needs, only what is missing, at pinned versions.
+# Idempotent: a second run prints what it found and changes nothing.
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.11
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen version in Cargo.lock
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# Builds a crate's binary from its published source with one dependency pinned lower,
+# because its own lock file names a release that is yanked or needs a newer rustc.
+install_crate_with_pin() {
+  local crate=$1 version=$2 dep=$3 dep_version=$4; shift 4
+  local work src
+  work=$(mktemp -d)
+  # `cargo info` downloads the published .crate into cargo's cache: no other client needed.
+  cargo info --quiet "$crate@$version" >/dev/null
+  src=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$crate-$version.crate" | head -n 1)
+  [ -n "$src" ] || { echo "setup: could not fetch $crate $version" >&2; exit 1; }
+  tar -xzf "$src" -C "$work"
+  (cd "$work/$crate-$version" &&
+    cargo update --quiet -p "$dep" --precise "$dep_version" &&
+    cargo install --quiet --locked --path . "$@")
+  rm -rf "$work"
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+else
+  say "wasm32-unknown-unknown target: present"
+fi
+
+if [ "$(cargo-leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles from source: about 11 minutes on 2 cores)"
+  # no_downloads: cargo-leptos must use the tools installed here, never fetch prebuilt ones.
+  install_crate_with_pin cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-util-schemas 0.14.1 \
+    --features no_downloads
+else
+  say "cargo-leptos $CARGO_LEPTOS_VERSION: present"
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (compiles from source: about 4 minutes)"
+  install_crate_with_pin wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10
+else
+  say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+else
+  say "chromium: present ($(/usr/bin/chromium --version 2>/dev/null))"
+fi
+
+# npm packages: Playwright and binaryen's wasm-opt, as locked in end2end/package-lock.json.
+if ! (cd "$ROOT/end2end" && npm ls --silent >/dev/null 2>&1); then
+  say "installing npm packages in end2end/ (npm ci)"
+  (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+else
+  say "end2end npm packages: present"
+fi
+
+if command -v wasm-opt >/dev/null 2>&1 && [ "$(command -v wasm-opt)" != "$ROOT/end2end/node_modules/.bin/wasm-opt" ]; then
+  say "warning: $(command -v wasm-opt) is on PATH; scripts put binaryen's wasm-opt from npm first"
+fi
+say "done"

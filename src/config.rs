@@ -1,0 +1,418 @@
+//! Runtime configuration, read once at start-up from `Leptos.toml`.
+//!
+//! `[package.metadata.leptos]` goes through `leptos_config` (so `LEPTOS_*` variables override it);
+//! the site's own settings live in `[leadistry]`, each overridable by a `LEADISTRY_*` variable.
+//! Any invalid value stops the server with a message naming the key and what it allows.
+
+use leptos::config::{get_configuration, LeptosOptions};
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+/// Default location of the configuration file, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "Leptos.toml";
+/// The longest a consent decision may be kept (13 months, the CNIL's ceiling).
+pub const MAX_CONSENT_LIFETIME_DAYS: u32 = 395;
+const DEFAULT_CONSENT_LIFETIME_DAYS: u32 = 182;
+
+/// The site's own settings (`[leadistry]` in `Leptos.toml`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteSettings {
+    /// Microsoft Clarity project id; `None` disables Clarity entirely.
+    pub clarity_project_id: Option<String>,
+    /// Raising it invalidates every earlier consent decision.
+    pub policy_revision: u32,
+    /// How long a consent decision stays valid.
+    pub consent_lifetime_days: u32,
+    /// Parent domain Clarity may write its cookies on (e.g. `leadistry.com`), to delete them there.
+    pub cookie_domain: Option<String>,
+    /// Whether cookies carry the `Secure` attribute.
+    pub secure_cookies: bool,
+    /// Folder holding the operator-supplied Markdown documents.
+    pub content_dir: PathBuf,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration `{}`: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The whole runtime configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub leptos: LeptosOptions,
+    pub site: SiteSettings,
+}
+
+impl Config {
+    /// Reads the file named by `LEADISTRY_CONFIG` (default `Leptos.toml`) and the environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let path =
+            std::env::var("LEADISTRY_CONFIG").unwrap_or_else(|_| DEFAULT_CONFIG_PATH.to_string());
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+            key: path.clone(),
+            message: format!("cannot read the configuration file: {e}"),
+        })?;
+        let leptos = get_configuration(Some(&path))
+            .map_err(|e| ConfigError {
+                key: "package.metadata.leptos".into(),
+                message: e.to_string(),
+            })?
+            .leptos_options;
+        let site = SiteSettings::parse(&text, leptos.site_addr, &|name| std::env::var(name).ok())?;
+        if !site.content_dir.is_dir() {
+            return Err(ConfigError {
+                key: "leadistry.content-dir".into(),
+                message: format!("{} is not a directory", site.content_dir.display()),
+            });
+        }
+        Ok(Self { leptos, site })
+    }
+}
+
+/// One `[leadistry]` key: its name in the file and the variable that overrides it.
+struct Key {
+    name: &'static str,
+    env: &'static str,
+}
+
+const CLARITY_PROJECT_ID: Key = Key {
+    name: "clarity-project-id",
+    env: "LEADISTRY_CLARITY_PROJECT_ID",
+};
+const POLICY_REVISION: Key = Key {
+    name: "policy-revision",
+    env: "LEADISTRY_POLICY_REVISION",
+};
+const CONSENT_LIFETIME_DAYS: Key = Key {
+    name: "consent-lifetime-days",
+    env: "LEADISTRY_CONSENT_LIFETIME_DAYS",
+};
+const COOKIE_DOMAIN: Key = Key {
+    name: "cookie-domain",
+    env: "LEADISTRY_COOKIE_DOMAIN",
+};
+const SECURE_COOKIES: Key = Key {
+    name: "secure-cookies",
+    env: "LEADISTRY_SECURE_COOKIES",
+};
+const CONTENT_DIR: Key = Key {
+    name: "content-dir",
+    env: "LEADISTRY_CONTENT_DIR",
+};
+const KEYS: [&Key; 6] = [
+    &CLARITY_PROJECT_ID,
+    &POLICY_REVISION,
+    &CONSENT_LIFETIME_DAYS,
+    &COOKIE_DOMAIN,
+    &SECURE_COOKIES,
+    &CONTENT_DIR,
+];
+
+struct Source<'a> {
+    table: toml::Table,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Source<'_> {
+    /// The raw value of a key as text: the environment wins over the file.
+    fn raw(&self, key: &Key) -> Result<Option<String>, ConfigError> {
+        if let Some(value) = (self.env)(key.env) {
+            return Ok(Some(value.trim().to_string()));
+        }
+        match self.table.get(key.name) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(toml::Value::Integer(i)) => Ok(Some(i.to_string())),
+            Some(toml::Value::Boolean(b)) => Ok(Some(b.to_string())),
+            Some(other) => Err(invalid(
+                key,
+                &other.to_string(),
+                "a string, a number or a boolean",
+            )),
+        }
+    }
+
+    fn number(&self, key: &Key, default: u32, min: u32, max: u32) -> Result<u32, ConfigError> {
+        let allowed = format!("a whole number from {min} to {max}");
+        match self.raw(key)? {
+            None => Ok(default),
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(invalid(key, &text, &allowed)),
+            },
+        }
+    }
+
+    fn flag(&self, key: &Key, default: bool) -> Result<bool, ConfigError> {
+        match self.raw(key)?.as_deref() {
+            None => Ok(default),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(other) => Err(invalid(key, other, "true or false")),
+        }
+    }
+
+    /// A string setting where an empty value means "not set".
+    fn optional(
+        &self,
+        key: &Key,
+        valid: fn(&str) -> Option<String>,
+        allowed: &str,
+    ) -> Result<Option<String>, ConfigError> {
+        match self.raw(key)? {
+            None => Ok(None),
+            Some(text) if text.is_empty() => Ok(None),
+            Some(text) => valid(&text)
+                .map(Some)
+                .ok_or_else(|| invalid(key, &text, allowed)),
+        }
+    }
+}
+
+fn invalid(key: &Key, value: &str, allowed: &str) -> ConfigError {
+    ConfigError {
+        key: format!("leadistry.{}", key.name),
+        message: format!(
+            "{value:?} is not allowed (set in Leptos.toml or {}); expected {allowed}",
+            key.env
+        ),
+    }
+}
+
+fn clarity_id(text: &str) -> Option<String> {
+    let ok = (4..=32).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    ok.then(|| text.to_string())
+}
+
+fn domain(text: &str) -> Option<String> {
+    let name = text.strip_prefix('.').unwrap_or(text).to_ascii_lowercase();
+    let labels: Vec<&str> = name.split('.').collect();
+    let ok = labels.len() >= 2
+        && name.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    ok.then_some(name)
+}
+
+impl SiteSettings {
+    /// Parses `[leadistry]` from the configuration text, with `env` overriding the file.
+    /// `site_addr` decides the default of `secure-cookies`: off only when serving on loopback.
+    pub fn parse(
+        text: &str,
+        site_addr: SocketAddr,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
+            key: "Leptos.toml".into(),
+            message: e.message().to_string(),
+        })?;
+        let table = match file.get("leadistry") {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(t)) => t.clone(),
+            Some(_) => {
+                return Err(ConfigError {
+                    key: "leadistry".into(),
+                    message: "must be a table ([leadistry])".into(),
+                })
+            }
+        };
+        if let Some(unknown) = table.keys().find(|k| KEYS.iter().all(|key| key.name != *k)) {
+            let known: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
+            return Err(ConfigError {
+                key: format!("leadistry.{unknown}"),
+                message: format!("unknown key; the known keys are {}", known.join(", ")),
+            });
+        }
+        let source = Source { table, env };
+        Ok(Self {
+            clarity_project_id: source.optional(
+                &CLARITY_PROJECT_ID,
+                clarity_id,
+                "4 to 32 lowercase letters or digits, or \"\" to disable Clarity",
+            )?,
+            policy_revision: source.number(&POLICY_REVISION, 1, 1, u32::MAX)?,
+            consent_lifetime_days: source.number(
+                &CONSENT_LIFETIME_DAYS,
+                DEFAULT_CONSENT_LIFETIME_DAYS,
+                1,
+                MAX_CONSENT_LIFETIME_DAYS,
+            )?,
+            cookie_domain: source.optional(
+                &COOKIE_DOMAIN,
+                domain,
+                "a domain name such as leadistry.com, or \"\" for the host only",
+            )?,
+            secure_cookies: source.flag(&SECURE_COOKIES, !site_addr.ip().is_loopback())?,
+            content_dir: PathBuf::from(
+                source
+                    .raw(&CONTENT_DIR)?
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "content".into()),
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const LOOPBACK: &str = "127.0.0.1:3000";
+    const PUBLIC: &str = "0.0.0.0:8080";
+
+    fn parse_with(text: &str, env: &[(&str, &str)]) -> Result<SiteSettings, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        SiteSettings::parse(text, LOOPBACK.parse().unwrap(), &move |k| {
+            env.get(k).cloned()
+        })
+    }
+
+    const VALID: &str = r#"
+[leadistry]
+clarity-project-id = "abcd1234ef"
+policy-revision = 3
+consent-lifetime-days = 90
+cookie-domain = ".Leadistry.com"
+secure-cookies = true
+content-dir = "docs"
+
+[package.metadata.leptos]
+output-name = "leadistry"
+"#;
+
+    #[test]
+    fn reads_a_valid_file() {
+        let s = parse_with(VALID, &[]).unwrap();
+        assert_eq!(s.clarity_project_id.as_deref(), Some("abcd1234ef"));
+        assert_eq!(s.policy_revision, 3);
+        assert_eq!(s.consent_lifetime_days, 90);
+        assert_eq!(s.cookie_domain.as_deref(), Some("leadistry.com"));
+        assert!(s.secure_cookies);
+        assert_eq!(s.content_dir, PathBuf::from("docs"));
+    }
+
+    #[test]
+    fn the_repository_file_is_valid() {
+        let text = include_str!("../Leptos.toml");
+        let s = parse_with(text, &[]).unwrap();
+        assert_eq!(s.consent_lifetime_days, DEFAULT_CONSENT_LIFETIME_DAYS);
+        assert!(leptos::config::get_config_from_str(text).is_ok());
+    }
+
+    #[test]
+    fn defaults_apply_to_missing_keys() {
+        let s = parse_with("", &[]).unwrap();
+        assert_eq!(s.clarity_project_id, None);
+        assert_eq!(s.policy_revision, 1);
+        assert_eq!(s.consent_lifetime_days, 182);
+        assert_eq!(s.cookie_domain, None);
+        assert!(!s.secure_cookies, "loopback serves plain http");
+        let public = SiteSettings::parse("", PUBLIC.parse().unwrap(), &|_| None).unwrap();
+        assert!(
+            public.secure_cookies,
+            "secure by default outside local development"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let s = parse_with(
+            VALID,
+            &[
+                ("LEADISTRY_POLICY_REVISION", "7"),
+                ("LEADISTRY_CLARITY_PROJECT_ID", ""),
+                ("LEADISTRY_SECURE_COOKIES", "false"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.policy_revision, 7);
+        assert_eq!(s.clarity_project_id, None);
+        assert!(!s.secure_cookies);
+        assert_eq!(s.consent_lifetime_days, 90);
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_what_is_allowed() {
+        let cases = [
+            (
+                "[leadistry]\nconsent-lifetime-days = 400",
+                "leadistry.consent-lifetime-days",
+                "1 to 395",
+            ),
+            (
+                "[leadistry]\nconsent-lifetime-days = 0",
+                "leadistry.consent-lifetime-days",
+                "1 to 395",
+            ),
+            (
+                "[leadistry]\npolicy-revision = \"two\"",
+                "leadistry.policy-revision",
+                "whole number",
+            ),
+            (
+                "[leadistry]\nclarity-project-id = \"<script>\"",
+                "leadistry.clarity-project-id",
+                "lowercase",
+            ),
+            (
+                "[leadistry]\ncookie-domain = \"localhost\"",
+                "leadistry.cookie-domain",
+                "domain name",
+            ),
+            (
+                "[leadistry]\nsecure-cookies = \"yes\"",
+                "leadistry.secure-cookies",
+                "true or false",
+            ),
+            (
+                "[leadistry]\npolicy-revison = 2",
+                "leadistry.policy-revison",
+                "unknown key",
+            ),
+            (
+                "[leadistry]\npolicy-revision = [1]",
+                "leadistry.policy-revision",
+                "a string",
+            ),
+            ("leadistry = 3", "leadistry", "table"),
+        ];
+        for (text, key, allowed) in cases {
+            let err = parse_with(text, &[]).unwrap_err();
+            assert_eq!(err.key, key, "{text}");
+            assert!(err.to_string().contains(allowed), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_environment_value_is_an_error_too() {
+        let err = parse_with(VALID, &[("LEADISTRY_CONSENT_LIFETIME_DAYS", "forever")]).unwrap_err();
+        assert_eq!(err.key, "leadistry.consent-lifetime-days");
+        assert!(err.message.contains("LEADISTRY_CONSENT_LIFETIME_DAYS"));
+    }
+
+    #[test]
+    fn broken_toml_is_reported() {
+        let err = parse_with("[leadistry\n", &[]).unwrap_err();
+        assert_eq!(err.key, "Leptos.toml");
+    }
+}

@@ -1,0 +1,95 @@
+//! Server-only setup: the axum router, static files, logging and shutdown.
+
+pub mod documents;
+
+use crate::app::{shell, App};
+use crate::config::{Config, SiteSettings};
+use axum::{http::header, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tower_http::{
+    compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+
+/// Everything server functions and page renders can read from context.
+fn provide_server_context(settings: Arc<SiteSettings>) -> impl Fn() + Clone + Send + Sync {
+    move || provide_context(settings.clone())
+}
+
+/// The whole application: pages, server functions, static assets.
+pub fn router(config: Config) -> Router {
+    let Config { leptos, site } = config;
+    let context = provide_server_context(Arc::new(site));
+    let routes = generate_route_list(App);
+
+    // Hashed file names change with their content, so they can be cached for good.
+    let pkg_cache = if leptos.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    let pkg_dir = format!("{}/{}", leptos.site_root, leptos.site_pkg_dir);
+    let pkg = Router::new()
+        .fallback_service(
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(pkg_cache),
+        ));
+
+    Router::new()
+        .leptos_routes_with_context(&leptos, routes, context.clone(), {
+            let leptos = leptos.clone();
+            move || shell(leptos.clone())
+        })
+        .nest(&format!("/{}", leptos.site_pkg_dir), pkg)
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
+        // Pages depend on the visitor's cookies: never serve one visitor's page to another.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("private, no-cache"),
+        ))
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http().on_response(
+                tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+            ),
+        )
+        .with_state(leptos)
+}
+
+pub fn init_tracing() {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+    fmt().with_env_filter(filter).with_target(false).init();
+}
+
+/// Binds, serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+pub async fn serve(config: Config) -> std::io::Result<()> {
+    let addr = config.leptos.site_addr;
+    let app = router(config);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
