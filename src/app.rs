@@ -1,4 +1,7 @@
-use crate::components::layout::{SiteFooter, SiteHeader};
+use crate::components::{
+    consent::{Consent, ConsentLayer},
+    layout::{SiteFooter, SiteHeader},
+};
 use crate::routes::{
     cookie_notice::CookieNoticePage, cookie_settings::CookieSettingsPage, document::DocumentPage,
     home::HomePage, not_found::NotFound,
@@ -33,6 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    Consent::provide();
     mark_hydrated();
 
     view! {
@@ -42,10 +46,13 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">
                 "Skip to content"
             </a>
+            // First in the page, so that keyboard and screen reader users meet the choice first.
+            <ConsentLayer />
             <SiteHeader />
             <main id="main" tabindex="-1">
-                // Async rendering puts everything in place in the first HTML (a document's title
-                // included): pages work without JavaScript, and no chunk arrives after the shell.
+                // Async rendering waits for the consent state (and a document's title) and puts
+                // everything in place in the first HTML: the banner works without JavaScript,
+                // and no out-of-order chunk can arrive after it.
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                     <Route

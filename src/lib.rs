@@ -1,8 +1,10 @@
 //! The Leadistry website: pages rendered on the server and hydrated in the browser.
 
+pub mod analytics;
 pub mod app;
 pub mod catalog;
 pub mod components;
+pub mod consent;
 pub mod routes;
 
 #[cfg(feature = "ssr")]

@@ -1,3 +1,4 @@
+use super::consent::CookieSettingsLink;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -57,9 +58,7 @@ pub fn SiteFooter() -> impl IntoView {
                             })
                             .collect_view()}
                         <li>
-                            <a href="/cookie-settings" class="cookie-settings-link">
-                                "Cookie Settings"
-                            </a>
+                            <CookieSettingsLink />
                         </li>
                     </ul>
                 </nav>

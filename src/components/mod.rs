@@ -1,1 +1,2 @@
+pub mod consent;
 pub mod layout;

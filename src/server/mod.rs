@@ -75,6 +75,9 @@ pub fn init_tracing() {
 /// Binds, serves until SIGINT or SIGTERM, then lets in-flight requests finish.
 pub async fn serve(config: Config) -> std::io::Result<()> {
     let addr = config.leptos.site_addr;
+    if config.site.clarity_project_id.is_none() {
+        tracing::info!("no Clarity project id configured: Clarity will not be loaded");
+    }
     let app = router(config);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");

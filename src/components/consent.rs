@@ -1,0 +1,395 @@
+//! The visitor's controls: the consent context, the banner, the preferences dialog and the
+//! form both the dialog and the `/cookie-settings` page use.
+
+use crate::analytics::Clarity;
+use crate::catalog::{Category, CATALOG};
+use crate::consent::api::{load_consent, ConsentSnapshot, SaveConsent};
+use crate::consent::decision::Decision;
+use leptos::{ev::MouseEvent, html, prelude::*};
+use leptos_router::hooks::use_location;
+
+/// The consent state shared by every control on the page.
+#[derive(Clone, Copy)]
+pub struct Consent {
+    /// What the server read from the request; blocking, so the first HTML already shows it.
+    initial: Resource<Result<ConsentSnapshot, ServerFnError>>,
+    /// The state after the visitor saved a choice in this page.
+    saved: RwSignal<Option<ConsentSnapshot>>,
+    pub dialog_open: RwSignal<bool>,
+    pub save: ServerAction<SaveConsent>,
+    /// Why the last save failed, shown until the next attempt.
+    pub error: RwSignal<Option<String>>,
+}
+
+impl Consent {
+    pub fn provide() -> Self {
+        let consent = Self {
+            initial: Resource::new_blocking(|| (), |_| load_consent()),
+            saved: RwSignal::new(None),
+            dialog_open: RwSignal::new(false),
+            save: ServerAction::new(),
+            error: RwSignal::new(None),
+        };
+        provide_context(consent);
+        consent.apply_saves();
+        consent
+    }
+
+    pub fn expect() -> Self {
+        expect_context::<Self>()
+    }
+
+    /// The current state. Read it inside `<Suspense>` so the server waits for it.
+    pub fn current(&self) -> Option<ConsentSnapshot> {
+        self.saved
+            .get()
+            .or_else(|| self.initial.get().map(Result::unwrap_or_default))
+    }
+
+    fn current_untracked(&self) -> Option<ConsentSnapshot> {
+        self.saved
+            .get_untracked()
+            .or_else(|| self.initial.get_untracked().map(Result::unwrap_or_default))
+    }
+
+    /// Opens the preferences dialog; a plain link to `/cookie-settings` when JavaScript is off.
+    pub fn open_from_link(&self, ev: MouseEvent) {
+        if ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.button() != 0 {
+            return; // opening the settings page in a new tab stays possible
+        }
+        ev.prevent_default();
+        self.dialog_open.set(true);
+    }
+
+    /// A save that succeeded becomes the state; one that failed changes nothing and says so.
+    fn apply_saves(self) {
+        Effect::new(move |_| {
+            let Some(result) = self.save.value().get() else {
+                return;
+            };
+            match result {
+                Ok(snapshot) => {
+                    let was_granted = self
+                        .current_untracked()
+                        .is_some_and(|s| s.analytics_granted());
+                    let withdrawn = was_granted && !snapshot.analytics_granted();
+                    self.error.set(None);
+                    self.saved.set(Some(snapshot));
+                    self.dialog_open.set(false);
+                    if withdrawn {
+                        #[cfg(feature = "hydrate")]
+                        crate::analytics::withdraw();
+                    }
+                }
+                Err(error) => {
+                    leptos::logging::warn!("consent not saved: {error}");
+                    self.error.set(Some(
+                        "Your choice could not be saved, so nothing has changed. Please try again."
+                            .into(),
+                    ));
+                }
+            }
+        });
+    }
+}
+
+/// Banner, dialog and Clarity, rendered once the visitor's state is known.
+#[component]
+pub fn ConsentLayer() -> impl IntoView {
+    let consent = Consent::expect();
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let _ = consent.initial.await;
+                view! {
+                    <CookieBanner />
+                    <PreferencesDialog />
+                    <Clarity />
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The path a form posted without JavaScript returns to.
+fn return_path() -> Signal<String> {
+    let location = use_location();
+    Signal::derive(move || format!("{}{}", location.pathname.get(), location.search.get()))
+}
+
+#[component]
+fn SaveError() -> impl IntoView {
+    let consent = Consent::expect();
+    move || {
+        consent.error.get().map(|message| {
+            view! {
+                <p class="consent-error" role="alert">
+                    {message}
+                </p>
+            }
+        })
+    }
+}
+
+#[component]
+pub fn CookieBanner() -> impl IntoView {
+    let consent = Consent::expect();
+    let undecided = move || consent.current().is_some_and(|s| s.decision.is_none());
+    let policy_changed = move || consent.current().is_some_and(|s| s.policy_changed);
+    let pending = consent.save.pending();
+    view! {
+        <Show when=undecided>
+            <section class="cookie-banner" aria-labelledby="cookie-banner-title">
+                <div class="container banner-inner">
+                    <div class="banner-text">
+                        <h2 id="cookie-banner-title">"Cookies on Leadistry"</h2>
+                        <Show when=policy_changed>
+                            <p class="policy-changed">
+                                "Our cookie policy has changed since you last chose, so we are asking again."
+                            </p>
+                        </Show>
+                        <p>
+                            "Essential cookies keep this site working. Microsoft Clarity analytics runs only if you accept. "
+                            <a href="/cookie-notice">"Read our Cookie Notice"</a>
+                            "."
+                        </p>
+                        <SaveError />
+                    </div>
+                    <ActionForm action=consent.save>
+                        <input type="hidden" name="source" value="banner" />
+                        <input type="hidden" name="return_to" value=return_path() />
+                        <div class="banner-actions">
+                            <div class="choice-row">
+                                <button
+                                    type="submit"
+                                    name="choice"
+                                    value="accept"
+                                    class="button button-choice"
+                                    disabled=move || pending.get()
+                                >
+                                    "Accept"
+                                </button>
+                                <button
+                                    type="submit"
+                                    name="choice"
+                                    value="reject"
+                                    class="button button-choice"
+                                    disabled=move || pending.get()
+                                >
+                                    "Reject"
+                                </button>
+                            </div>
+                            <a
+                                href="/cookie-settings"
+                                class="preferences-link"
+                                aria-haspopup="dialog"
+                                on:click=move |ev| consent.open_from_link(ev)
+                            >
+                                "Preferences"
+                            </a>
+                        </div>
+                    </ActionForm>
+                </div>
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+pub fn PreferencesDialog() -> impl IntoView {
+    let consent = Consent::expect();
+    let dialog = NodeRef::<html::Dialog>::new();
+    let analytics = RwSignal::new(
+        consent
+            .current_untracked()
+            .is_some_and(|s| s.analytics_granted()),
+    );
+
+    // Opening shows the saved choice, not whatever was toggled and then abandoned.
+    Effect::new(move |_| {
+        let open = consent.dialog_open.get();
+        let Some(dialog) = dialog.get() else { return };
+        if open && !dialog.open() {
+            analytics.set(
+                consent
+                    .current_untracked()
+                    .is_some_and(|s| s.analytics_granted()),
+            );
+            consent.error.set(None);
+            // A modal dialog returns focus to the element that had it when it closes.
+            let _ = dialog.show_modal();
+        } else if !open && dialog.open() {
+            dialog.close();
+        }
+    });
+    // Escape, the close button and a save all end here.
+    let on_close = move |_| consent.dialog_open.set(false);
+
+    view! {
+        <dialog
+            node_ref=dialog
+            class="preferences-dialog"
+            aria-labelledby="preferences-title"
+            on:close=on_close
+        >
+            <div class="dialog-header">
+                <h2 id="preferences-title">"Cookie preferences"</h2>
+                <button
+                    type="button"
+                    class="dialog-close"
+                    aria-label="Close without saving"
+                    on:click=move |_| consent.dialog_open.set(false)
+                >
+                    "×"
+                </button>
+            </div>
+            <p class="dialog-intro">
+                "Choose which cookies Leadistry may use. You can change this at any time from “Cookie Settings” in the footer."
+            </p>
+            <SaveError />
+            <ConsentForm id_prefix="dialog" analytics />
+        </dialog>
+    }
+}
+
+/// The categories with their toggles, and Save / Accept all / Reject all.
+#[component]
+pub fn ConsentForm(id_prefix: &'static str, analytics: RwSignal<bool>) -> impl IntoView {
+    let consent = Consent::expect();
+    let pending = consent.save.pending();
+    // The attribute renders on the server; the property follows the signal once hydrated.
+    let initially_on = analytics.get_untracked();
+    view! {
+        <ActionForm action=consent.save>
+            <input type="hidden" name="source" value="settings" />
+            <input type="hidden" name="return_to" value=return_path() />
+            <ul class="category-toggles">
+                {CATALOG
+                    .iter()
+                    .map(|c| {
+                        let id = format!("{id_prefix}-{}", c.category.key());
+                        let toggle = if c.can_disable {
+                            view! {
+                                <input
+                                    type="checkbox"
+                                    role="switch"
+                                    id=id.clone()
+                                    name=format!("categories[{}]", c.category.key())
+                                    value="granted"
+                                    checked=initially_on && c.category == Category::Analytics
+                                    prop:checked=move || analytics.get()
+                                    on:change=move |ev| analytics.set(event_target_checked(&ev))
+                                />
+                            }
+                                .into_any()
+                        } else {
+                            view! {
+                                <input type="checkbox" role="switch" id=id.clone() checked disabled />
+                            }
+                                .into_any()
+                        };
+                        view! {
+                            <li class="category" data-category=c.category.key()>
+                                <div class="category-head">
+                                    <label for=id>{c.name}</label>
+                                    {toggle}
+                                </div>
+                                <p>
+                                    {c.purpose} ". "
+                                    {if c.can_disable { "" } else { "Always on. " }}
+                                    <span class="muted">{c.examples}</span>
+                                </p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <div class="form-actions">
+                <button
+                    type="submit"
+                    name="choice"
+                    value="save"
+                    class="button button-primary"
+                    disabled=move || pending.get()
+                >
+                    "Save"
+                </button>
+                <button
+                    type="submit"
+                    name="choice"
+                    value="accept"
+                    class="button button-secondary"
+                    disabled=move || pending.get()
+                >
+                    "Accept all"
+                </button>
+                <button
+                    type="submit"
+                    name="choice"
+                    value="reject"
+                    class="button button-secondary"
+                    disabled=move || pending.get()
+                >
+                    "Reject all"
+                </button>
+            </div>
+        </ActionForm>
+    }
+}
+
+/// "Cookie Settings" for the footer of every page.
+#[component]
+pub fn CookieSettingsLink() -> impl IntoView {
+    let consent = Consent::expect();
+    view! {
+        <a
+            href="/cookie-settings"
+            class="cookie-settings-link"
+            aria-haspopup="dialog"
+            on:click=move |ev| consent.open_from_link(ev)
+        >
+            "Cookie Settings"
+        </a>
+    }
+}
+
+/// A line the visitor can quote: what they chose, when, and the decision's id.
+#[component]
+pub fn DecisionSummary(decision: Decision) -> impl IntoView {
+    view! {
+        <p class="decision-summary">
+            "Your current choice: analytics "
+            <strong>{if decision.analytics { "allowed" } else { "refused" }}</strong>
+            ", decided on " {utc_date(decision.decided_at)} " (UTC). Decision id: "
+            <code class="consent-id">{decision.id.to_string()}</code>
+        </p>
+    }
+}
+
+/// `YYYY-MM-DD` of a Unix time, computed the same way on the server and in the browser.
+pub fn utc_date(unix_secs: u64) -> String {
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = (unix_secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_date;
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(951_782_400), "2000-02-29");
+        assert_eq!(utc_date(1_764_390_000), "2025-11-29");
+        assert_eq!(utc_date(1_798_761_599), "2026-12-31");
+    }
+}
