@@ -299,20 +299,20 @@ test.describe('server rendering of the consent state', () => {
     });
   }
 
-  test('invalid input to the consent endpoint is refused and changes nothing', async ({ request }) => {
+  test('invalid input to the consent endpoint is refused and changes nothing', async ({ request, baseURL }) => {
     for (const form of [
       { choice: 'maybe', source: 'banner' },
       { choice: 'save', source: 'settings', 'categories[marketing]': 'granted' },
       { choice: 'save', source: 'settings', 'categories[essential]': 'denied' },
       { choice: 'save', source: 'settings', 'categories[analytics]': 'yes' },
     ]) {
-      const response = await request.post('/api/consent', { form, maxRedirects: 0 });
+      const response = await request.post('/api/consent', { form, headers: { Origin: baseURL! }, maxRedirects: 0 });
       expect(response.status(), JSON.stringify(form)).toBe(400);
       expect(response.headers()['set-cookie'] ?? '').not.toContain('lf_cookie_consent');
     }
   });
 
-  test('a form post without JavaScript returns only to a same-site path', async ({ request }) => {
+  test('a form post without JavaScript returns only to a same-site path', async ({ request, baseURL }) => {
     for (const [returnTo, expected] of [
       ['/privacy', '/privacy'],
       ['https://evil.example/', '/'],
@@ -320,7 +320,7 @@ test.describe('server rendering of the consent state', () => {
     ]) {
       const response = await request.post('/api/consent', {
         form: { choice: 'reject', source: 'banner', return_to: returnTo },
-        headers: { Accept: 'text/html' },
+        headers: { Accept: 'text/html', Origin: baseURL! },
         maxRedirects: 0,
       });
       expect(response.status()).toBe(302);

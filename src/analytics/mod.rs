@@ -24,8 +24,32 @@ pub fn Clarity() -> impl IntoView {
     let project = Memo::new(move |_| consent.current().and_then(|s| s.clarity_to_load()));
     move || {
         project.get().map(|id| {
-            view! { <script id="clarity-loader">{loader(&id)}</script> }
+            view! {
+                <script id="clarity-loader" nonce=page_nonce()>
+                    {loader(&id)}
+                </script>
+            }
         })
+    }
+}
+
+/// The CSP nonce of this page: from the request on the server; in the browser, from the
+/// nonced hydration script, so a loader inserted after Accept runs under the same policy.
+fn page_nonce() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::nonce::use_nonce().map(|nonce| nonce.to_string())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        document()
+            .query_selector("script[nonce]")
+            .ok()
+            .flatten()
+            .and_then(|script| script.dyn_into::<web_sys::HtmlElement>().ok())
+            .map(|script| script.nonce())
+            .filter(|nonce| !nonce.is_empty())
     }
 }
 

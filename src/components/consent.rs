@@ -61,6 +61,25 @@ impl Consent {
         self.dialog_open.set(true);
     }
 
+    /// What the page must do once a newly saved choice is the state.
+    fn after_save(&self, saved: &ConsentSnapshot) -> AfterSave {
+        let was_granted = self
+            .current_untracked()
+            .is_some_and(|s| s.analytics_granted());
+        // A page served after a refusal has a CSP without Clarity's hosts.
+        let served_refused = self
+            .initial
+            .get_untracked()
+            .and_then(Result::ok)
+            .and_then(|s| s.decision)
+            .is_some_and(|d| !d.analytics);
+        match (was_granted, saved.analytics_granted()) {
+            (true, false) => AfterSave::Withdraw,
+            (false, true) if served_refused => AfterSave::Reload,
+            _ => AfterSave::Nothing,
+        }
+    }
+
     /// A save that succeeded becomes the state; one that failed changes nothing and says so.
     fn apply_saves(self) {
         Effect::new(move |_| {
@@ -69,15 +88,18 @@ impl Consent {
             };
             match result {
                 Ok(snapshot) => {
-                    let was_granted = self
-                        .current_untracked()
-                        .is_some_and(|s| s.analytics_granted());
-                    let withdrawn = was_granted && !snapshot.analytics_granted();
+                    let after = self.after_save(&snapshot);
+                    if after == AfterSave::Reload {
+                        // Rendering the loader here would only meet this page's policy.
+                        #[cfg(feature = "hydrate")]
+                        let _ = window().location().reload();
+                        return;
+                    }
                     self.error.set(None);
                     self.saved.set(Some(snapshot));
                     self.dialog_open.set(false);
-                    if withdrawn {
-                        #[cfg(feature = "hydrate")]
+                    #[cfg(feature = "hydrate")]
+                    if after == AfterSave::Withdraw {
                         crate::analytics::withdraw();
                     }
                 }
@@ -91,6 +113,15 @@ impl Consent {
             }
         });
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AfterSave {
+    Nothing,
+    /// Analytics was withdrawn: stop Clarity for good.
+    Withdraw,
+    /// Analytics was granted on a page whose policy keeps Clarity out: load a fresh page.
+    Reload,
 }
 
 /// Banner, dialog and Clarity, rendered once the visitor's state is known.

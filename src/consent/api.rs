@@ -117,7 +117,11 @@ pub mod server {
 
     /// The visitor's state as their request's cookies say it.
     pub fn snapshot(parts: &Parts, settings: &SiteSettings) -> ConsentSnapshot {
-        let evaluated = match cookie::read(&parts.headers) {
+        snapshot_of(&parts.headers, settings)
+    }
+
+    pub fn snapshot_of(headers: &http::HeaderMap, settings: &SiteSettings) -> ConsentSnapshot {
+        let evaluated = match cookie::read(headers) {
             cookie::ConsentCookie::Absent => Err(NoDecision::Missing),
             cookie::ConsentCookie::Ambiguous => Err(NoDecision::Malformed),
             cookie::ConsentCookie::Value(value) => policy(settings).evaluate(Some(&value), now()),

@@ -52,9 +52,33 @@ impl Method {
     }
 }
 
-/// A 128-bit consent id, shown to the visitor as a UUID.
+/// A 128-bit consent id, shown to the visitor as a UUID (and sent as one: JSON numbers
+/// cannot hold 128 bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct ConsentId(pub u128);
+
+impl From<ConsentId> for String {
+    fn from(id: ConsentId) -> Self {
+        id.to_string()
+    }
+}
+
+impl TryFrom<String> for ConsentId {
+    type Error = MalformedDecision;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let hex: String = text.chars().filter(|c| *c != '-').collect();
+        let id = (hex.len() == 32 && text.len() == 36)
+            .then(|| u128::from_str_radix(&hex, 16).ok())
+            .flatten()
+            .map(ConsentId)
+            .ok_or(MalformedDecision)?;
+        (id.to_string() == text)
+            .then_some(id)
+            .ok_or(MalformedDecision)
+    }
+}
 
 impl fmt::Display for ConsentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -275,6 +299,21 @@ mod tests {
     }
 
     #[test]
+    fn the_id_travels_as_a_uuid_string() {
+        let id = sample().id;
+        let text = String::from(id);
+        assert_eq!(ConsentId::try_from(text), Ok(id));
+        for bad in [
+            "",
+            "0123",
+            "01234567-89ab-cdef-0011-2233445566zz",
+            "0123456789abcdef0011223344556677",
+        ] {
+            assert!(ConsentId::try_from(bad.to_string()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_current_decision_counts() {
         assert_eq!(
             POLICY.evaluate(Some(&sample().to_string()), NOW),
@@ -332,5 +371,48 @@ mod tests {
             POLICY.evaluate(Some(&future.to_string()), NOW),
             Err(NoDecision::Malformed)
         );
+    }
+
+    mod properties {
+        //! Hostile input: run with PROPTEST_CASES=1000000 by `bench/fuzz-decoder.sh`.
+        use super::*;
+        use proptest::prelude::*;
+
+        fn accepted_only_if_canonical(value: &str) -> Result<(), TestCaseError> {
+            if let Ok(decision) = POLICY.evaluate(Some(value), NOW) {
+                prop_assert_eq!(decision.to_string(), value);
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_is_a_decision_only_when_canonical(value in "\\PC{0,120}") {
+                accepted_only_if_canonical(&value)?;
+            }
+
+            #[test]
+            fn any_bytes_decode_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
+                accepted_only_if_canonical(&String::from_utf8_lossy(&bytes))?;
+            }
+
+            #[test]
+            fn every_near_miss_of_a_valid_cookie_is_safe(
+                revision in 0u32..5,
+                age in 0u64..400 * DAY,
+                id in any::<u128>(),
+                analytics in any::<bool>(),
+                position in 0usize..60,
+                replacement in any::<char>(),
+            ) {
+                let valid = Decision { revision, decided_at: NOW - age, id: ConsentId(id), analytics, method: Method::Settings }.to_string();
+                let mut mutated: Vec<char> = valid.chars().collect();
+                let at = position % mutated.len();
+                mutated[at] = replacement;
+                let mutated: String = mutated.into_iter().collect();
+                accepted_only_if_canonical(&valid)?;
+                accepted_only_if_canonical(&mutated)?;
+            }
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! Server-only setup: the axum router, static files, logging and shutdown.
 
 pub mod documents;
+pub mod security;
 
 use crate::app::{shell, App};
 use crate::config::{Config, SiteSettings};
-use axum::{http::header, Router};
+use axum::{http::header, middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
@@ -13,15 +14,31 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-/// Everything server functions and page renders can read from context.
+/// Everything server functions and page renders can read from context, including the CSP
+/// nonce of this response, so that inline scripts carry the one the header names.
 fn provide_server_context(settings: Arc<SiteSettings>) -> impl Fn() + Clone + Send + Sync {
-    move || provide_context(settings.clone())
+    move || {
+        provide_context(settings.clone());
+        let nonce = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned());
+        if let Some(nonce) = nonce {
+            provide_context(nonce);
+        }
+    }
 }
 
 /// The whole application: pages, server functions, static assets.
 pub fn router(config: Config) -> Router {
     let Config { leptos, site } = config;
-    let context = provide_server_context(Arc::new(site));
+    let settings = Arc::new(site);
+    let context = provide_server_context(settings.clone());
+    let header_policy = security::HeaderPolicy {
+        settings,
+        reload_socket: std::env::var("LEPTOS_WATCH").ok().map(|_| {
+            let port = leptos.reload_port;
+            format!("ws://127.0.0.1:{port} ws://localhost:{port}")
+        }),
+    };
     let routes = generate_route_list(App);
 
     // Hashed file names change with their content, so they can be cached for good.
@@ -57,6 +74,12 @@ pub fn router(config: Config) -> Router {
             header::HeaderValue::from_static("private, no-cache"),
         ))
         .layer(CompressionLayer::new())
+        // Outside in: log, add security headers (and the nonce), then refuse bad requests.
+        .layer(middleware::from_fn(security::guard))
+        .layer(middleware::from_fn_with_state(
+            header_policy,
+            security::secure_headers,
+        ))
         .layer(
             TraceLayer::new_for_http().on_response(
                 tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Load benchmark: wrk, 64 connections, DURATION seconds (default 60) each on `/`,
+# `/cookie-notice` and the consent endpoint, against a release build on 127.0.0.1.
+# Prints a Markdown table (requests/s, p50/p99 latency, errors, server RSS before/after).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
+DURATION=${DURATION:-60}
+ADDR=127.0.0.1:${BENCH_PORT:-3300}
+command -v wrk >/dev/null || { echo "installing wrk (Debian)"; apt-get install -y -qq wrk >/dev/null; }
+[ "${SKIP_BUILD:-}" = 1 ] || { scripts/setup.sh >/dev/null; cargo leptos build --release; }
+
+LEPTOS_SITE_ADDR=$ADDR RUST_LOG=warn "$CARGO_TARGET_DIR/release/leadistry" 2>/tmp/leadistry-bench.log &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "http://$ADDR/" >/dev/null && break; sleep 0.1; done
+
+rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$server/status"; }
+post=$(mktemp --suffix=.lua)
+cat >"$post" <<LUA
+wrk.method = "POST"
+wrk.body = "choice=reject&source=banner"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Origin"] = "http://$ADDR"
+LUA
+
+# Warm-up, so "before" is the RSS of a server that has served requests.
+wrk -t2 -c64 -d5s "http://$ADDR/" >/dev/null
+echo "| target | requests/s | p50 | p99 | errors (socket / non-2xx) | RSS before → after (MiB) |"
+echo "|---|---|---|---|---|---|"
+for target in "/" "/cookie-notice" "POST /api/consent"; do
+  before=$(rss)
+  if [[ $target == POST* ]]; then
+    out=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$post" "http://$ADDR/api/consent")
+  else
+    out=$(wrk -t2 -c64 -d"${DURATION}s" --latency "http://$ADDR$target")
+  fi
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  socket=$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  echo "| $target | $rps | $p50 | $p99 | ${socket:-0} / ${non2xx:-0} | $before → $(rss) |"
+done
+if grep -q panicked /tmp/leadistry-bench.log; then echo "server log has a panic" >&2; exit 1; fi

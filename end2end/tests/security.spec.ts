@@ -1,0 +1,88 @@
+import { test, expect, visit, hydratedProject, storedDecision, consentValue, setConsentCookie } from './fixtures';
+import type { Page } from '@playwright/test';
+
+const banner = (page: Page) => page.getByRole('region', { name: 'Cookies on Leadistry' });
+const ATTACKER = 'http://127.0.0.1:3999';
+
+/** Records CSP violations as they happen (the console also reports them as errors). */
+async function watchViolations(page: Page) {
+  await page.addInitScript(() => {
+    const seen: string[] = ((window as unknown as { __violations: string[] }).__violations = []);
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return () => page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+}
+
+test('a forged consent from another origin is refused and changes nothing', async ({ page, context, baseURL, consoleErrors }) => {
+  consoleErrors.expect(/status of 403/);
+  await visit(page, '/');
+  await banner(page).getByRole('button', { name: 'Reject', exact: true }).click();
+  await expect(banner(page)).toBeHidden();
+  const before = await storedDecision(context);
+  expect(before?.analytics).toBe(false);
+
+  // Same site (ports do not count), so the browser even sends the Lax cookies: only the
+  // server's origin check stands between this page and a forged "yes".
+  await page.route(`${ATTACKER}/**`, (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><title>Win a prize</title>
+        <form id="forge" method="post" action="${baseURL}/api/consent">
+          <input type="hidden" name="choice" value="accept">
+          <input type="hidden" name="source" value="banner">
+          <button>Claim</button>
+        </form>
+        <script>document.getElementById('forge').submit()</script>`,
+    }),
+  );
+  await page.goto(`${ATTACKER}/prize`);
+  if (!hydratedProject()) await page.getByRole('button', { name: 'Claim' }).click();
+  await expect(page).toHaveURL(`${baseURL}/api/consent`);
+  await expect(page.locator('body')).toContainText('Cross-site request refused');
+  const after = await storedDecision(context);
+  expect(after?.id).toBe(before?.id);
+  expect(after?.analytics).toBe(false);
+});
+
+for (const state of ['undecided', 'refused', 'granted'] as const) {
+  test(`no CSP violation for a visitor who is ${state}, before and after accepting`, async ({ page, context, clarity }) => {
+    const violations = await watchViolations(page);
+    if (state !== 'undecided') await setConsentCookie(context, consentValue({ analytics: state === 'granted' }));
+    const response = await visit(page, '/');
+    const csp = response!.headers()['content-security-policy'];
+    expect(csp).toMatch(/script-src 'self' 'nonce-[\w-]+' 'wasm-unsafe-eval'/);
+    expect(csp.includes('clarity.ms')).toBe(state !== 'refused');
+    if (state === 'granted' && hydratedProject()) await expect.poll(() => clarity.requests).toBe(1);
+    if (hydratedProject()) {
+      await page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' }).click();
+      const load = state === 'refused' ? page.waitForEvent('load') : Promise.resolve();
+      await page.getByRole('dialog').getByRole('button', { name: 'Accept all' }).click();
+      await load;
+      await expect.poll(() => clarity.requests).toBeGreaterThanOrEqual(1);
+      await expect(page.locator('script#clarity-loader')).toHaveCount(1);
+    }
+    expect(await violations()).toEqual([]);
+  });
+}
+
+test('pages, assets and server function responses carry the security headers', async ({ request, baseURL }) => {
+  const html = await (await request.get('/')).text();
+  const css = html.match(/href="(\/pkg\/[^"]+\.css)"/)![1];
+  const responses = [
+    await request.get('/'),
+    await request.get(css),
+    await request.get('/favicon.svg'),
+    await request.post('/api/consent', {
+      form: { choice: 'reject', source: 'banner' },
+      headers: { Origin: baseURL! },
+    }),
+  ];
+  for (const response of responses) {
+    const h = response.headers();
+    expect(h['content-security-policy'], response.url()).toContain("frame-ancestors 'none'");
+    expect(h['x-content-type-options']).toBe('nosniff');
+    expect(h['referrer-policy']).toBe('strict-origin-when-cross-origin');
+    expect(h['cross-origin-opener-policy']).toBe('same-origin');
+    expect(h['permissions-policy']).toContain('camera=()');
+  }
+});
