@@ -1,10 +1,14 @@
 import { defineConfig } from '@playwright/test';
+import os from 'node:os';
 import path from 'node:path';
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.resolve(__dirname, '..', 'target');
 // The test script builds a release and says which binary to run; default to that build.
 const server = process.env.LEADISTRY_SERVER_BIN ?? path.join(targetDir, 'release', 'leadistry');
+// The consent log of the server under test: PostgreSQL when E2E_DATABASE_URL says so.
+process.env.E2E_DATABASE_URL ??= `sqlite://${path.join(os.tmpdir(), `leadistry-e2e-${port}.sqlite`)}?mode=rwc`;
+process.env.LEADISTRY_SERVER_BIN ??= server;
 
 export default defineConfig({
   testDir: './tests',
@@ -51,6 +55,7 @@ export default defineConfig({
       LEADISTRY_CLARITY_PROJECT_ID: 'e2etest123',
       LEADISTRY_POLICY_REVISION: '2',
       LEADISTRY_CONSENT_LIFETIME_DAYS: '182',
+      DATABASE_URL: process.env.E2E_DATABASE_URL,
     },
   },
 });

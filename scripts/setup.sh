@@ -58,6 +58,15 @@ else
   say "chromium: present ($(/usr/bin/chromium --version 2>/dev/null))"
 fi
 
+if ! command -v pg_ctlcluster >/dev/null 2>&1 || [ -z "$(ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null)" ]; then
+  say "installing Debian's postgresql (for the consent log tests on PostgreSQL)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql >/dev/null
+else
+  say "postgresql: present"
+fi
+
 # npm packages: Playwright and binaryen's wasm-opt, as locked in end2end/package-lock.json.
 if ! (cd "$ROOT/end2end" && npm ls --silent >/dev/null 2>&1); then
   say "installing npm packages in end2end/ (npm ci)"

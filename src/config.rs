@@ -12,6 +12,9 @@ pub const DEFAULT_CONFIG_PATH: &str = "Leptos.toml";
 /// The longest a consent decision may be kept (13 months, the CNIL's ceiling).
 pub const MAX_CONSENT_LIFETIME_DAYS: u32 = 395;
 const DEFAULT_CONSENT_LIFETIME_DAYS: u32 = 182;
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/consent-receipts.sqlite?mode=rwc";
+const DEFAULT_RECEIPT_RETENTION_DAYS: u32 = 1095;
+const MAX_RECEIPT_RETENTION_DAYS: u32 = 3650;
 
 /// The site's own settings (`[leadistry]` in `Leptos.toml`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +31,10 @@ pub struct SiteSettings {
     pub secure_cookies: bool,
     /// Folder holding the operator-supplied Markdown documents.
     pub content_dir: PathBuf,
+    /// The consent log: `sqlite://…` (default) or `postgres://…`.
+    pub database_url: String,
+    /// How long consent receipts are kept before `leadistry prune` deletes them.
+    pub receipt_retention_days: u32,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -107,13 +114,23 @@ const CONTENT_DIR: Key = Key {
     name: "content-dir",
     env: "LEADISTRY_CONTENT_DIR",
 };
-const KEYS: [&Key; 6] = [
+const DATABASE_URL: Key = Key {
+    name: "database-url",
+    env: "DATABASE_URL",
+};
+const RECEIPT_RETENTION_DAYS: Key = Key {
+    name: "receipt-retention-days",
+    env: "LEADISTRY_RECEIPT_RETENTION_DAYS",
+};
+const KEYS: [&Key; 8] = [
     &CLARITY_PROJECT_ID,
     &POLICY_REVISION,
     &CONSENT_LIFETIME_DAYS,
     &COOKIE_DOMAIN,
     &SECURE_COOKIES,
     &CONTENT_DIR,
+    &DATABASE_URL,
+    &RECEIPT_RETENTION_DAYS,
 ];
 
 struct Source<'a> {
@@ -195,6 +212,13 @@ fn clarity_id(text: &str) -> Option<String> {
     ok.then(|| text.to_string())
 }
 
+fn database_url(text: &str) -> Option<String> {
+    ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|scheme| text.starts_with(scheme))
+        .then(|| text.to_string())
+}
+
 fn domain(text: &str) -> Option<String> {
     let name = text.strip_prefix('.').unwrap_or(text).to_ascii_lowercase();
     let labels: Vec<&str> = name.split('.').collect();
@@ -240,6 +264,12 @@ impl SiteSettings {
             });
         }
         let source = Source { table, env };
+        let consent_lifetime_days = source.number(
+            &CONSENT_LIFETIME_DAYS,
+            DEFAULT_CONSENT_LIFETIME_DAYS,
+            1,
+            MAX_CONSENT_LIFETIME_DAYS,
+        )?;
         Ok(Self {
             clarity_project_id: source.optional(
                 &CLARITY_PROJECT_ID,
@@ -247,12 +277,7 @@ impl SiteSettings {
                 "4 to 32 lowercase letters or digits, or \"\" to disable Clarity",
             )?,
             policy_revision: source.number(&POLICY_REVISION, 1, 1, u32::MAX)?,
-            consent_lifetime_days: source.number(
-                &CONSENT_LIFETIME_DAYS,
-                DEFAULT_CONSENT_LIFETIME_DAYS,
-                1,
-                MAX_CONSENT_LIFETIME_DAYS,
-            )?,
+            consent_lifetime_days,
             cookie_domain: source.optional(
                 &COOKIE_DOMAIN,
                 domain,
@@ -265,6 +290,20 @@ impl SiteSettings {
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "content".into()),
             ),
+            database_url: source
+                .optional(
+                    &DATABASE_URL,
+                    database_url,
+                    "a sqlite:… or postgres://… URL",
+                )?
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            // Proof must outlive every decision it proves.
+            receipt_retention_days: source.number(
+                &RECEIPT_RETENTION_DAYS,
+                DEFAULT_RECEIPT_RETENTION_DAYS,
+                consent_lifetime_days,
+                MAX_RECEIPT_RETENTION_DAYS,
+            )?,
         })
     }
 }
@@ -295,6 +334,8 @@ consent-lifetime-days = 90
 cookie-domain = ".Leadistry.com"
 secure-cookies = true
 content-dir = "docs"
+database-url = "postgres://u:p@db/leadistry"
+receipt-retention-days = 400
 
 [package.metadata.leptos]
 output-name = "leadistry"
@@ -309,6 +350,8 @@ output-name = "leadistry"
         assert_eq!(s.cookie_domain.as_deref(), Some("leadistry.com"));
         assert!(s.secure_cookies);
         assert_eq!(s.content_dir, PathBuf::from("docs"));
+        assert_eq!(s.database_url, "postgres://u:p@db/leadistry");
+        assert_eq!(s.receipt_retention_days, 400);
     }
 
     #[test]
@@ -327,6 +370,8 @@ output-name = "leadistry"
         assert_eq!(s.consent_lifetime_days, 182);
         assert_eq!(s.cookie_domain, None);
         assert!(!s.secure_cookies, "loopback serves plain http");
+        assert!(s.database_url.starts_with("sqlite://"));
+        assert_eq!(s.receipt_retention_days, 1095);
         let public = SiteSettings::parse("", PUBLIC.parse().unwrap(), &|_| None).unwrap();
         assert!(
             public.secure_cookies,
@@ -342,6 +387,7 @@ output-name = "leadistry"
                 ("LEADISTRY_POLICY_REVISION", "7"),
                 ("LEADISTRY_CLARITY_PROJECT_ID", ""),
                 ("LEADISTRY_SECURE_COOKIES", "false"),
+                ("DATABASE_URL", "sqlite::memory:"),
             ],
         )
         .unwrap();
@@ -349,6 +395,7 @@ output-name = "leadistry"
         assert_eq!(s.clarity_project_id, None);
         assert!(!s.secure_cookies);
         assert_eq!(s.consent_lifetime_days, 90);
+        assert_eq!(s.database_url, "sqlite::memory:");
     }
 
     #[test]
@@ -395,6 +442,16 @@ output-name = "leadistry"
                 "a string",
             ),
             ("leadistry = 3", "leadistry", "table"),
+            (
+                "[leadistry]\ndatabase-url = \"mysql://x\"",
+                "leadistry.database-url",
+                "postgres://",
+            ),
+            (
+                "[leadistry]\nreceipt-retention-days = 30",
+                "leadistry.receipt-retention-days",
+                "182 to 3650",
+            ),
         ];
         for (text, key, allowed) in cases {
             let err = parse_with(text, &[]).unwrap_err();

@@ -1,9 +1,24 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use leadistry::{config::Config, server};
+    use leadistry::{
+        config::Config,
+        receipts::{cli, ConsentLog, Store},
+        server,
+    };
     use std::process::ExitCode;
 
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("leadistry: {message}");
+            }
+            eprintln!("{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
     server::init_tracing();
     let config = match Config::load() {
         Ok(config) => config,
@@ -12,7 +27,20 @@ async fn main() -> std::process::ExitCode {
             return ExitCode::from(2);
         }
     };
-    match server::serve(config).await {
+    let store = match Store::connect(&config.site.database_url).await {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("leadistry: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        cli::Command::Serve => server::serve(config, ConsentLog::new(store))
+            .await
+            .map_err(|e| e.to_string()),
+        command => cli::run(command, &store, config.site.receipt_retention_days).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("leadistry: {error}");

@@ -8,6 +8,7 @@ use axum::{
 };
 use leadistry::{
     config::{Config, SiteSettings},
+    receipts::{ConsentLog, Store},
     server::router,
 };
 use leptos::config::LeptosOptions;
@@ -24,25 +25,56 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 });
 
 fn run<F: Future>(test: F) -> F::Output {
-    LazyLock::force(&APP);
+    LazyLock::force(&APPS);
     RUNTIME.block_on(test)
 }
 
 const HOST: &str = "127.0.0.1:3000";
 const SITE: &str = "http://127.0.0.1:3000";
 
-/// Built once, outside the tests' futures: route generation renders the app, and is not
-/// meant to run concurrently.
-static APP: LazyLock<Router> = LazyLock::new(|| {
-    let _runtime = RUNTIME.enter();
-    build_app()
+/// The routers under test, built once outside the tests' futures: route generation renders
+/// the app, and is not meant to run concurrently.
+struct Apps {
+    /// On a fresh SQLite consent log.
+    sqlite: Router,
+    sqlite_log: Store,
+    /// On PostgreSQL, when `TEST_DATABASE_URL` names one (scripts/test starts it).
+    postgres: Option<(Router, Store)>,
+    /// With a consent log that cannot be written.
+    broken: Router,
+}
+
+static APPS: LazyLock<Apps> = LazyLock::new(|| {
+    RUNTIME.block_on(async {
+        let file =
+            std::env::temp_dir().join(format!("leadistry-http-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&file);
+        let sqlite_log = Store::connect(&format!("sqlite://{}?mode=rwc", file.display()))
+            .await
+            .expect("sqlite");
+        let postgres = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) => {
+                let store = Store::connect(&url).await.expect("TEST_DATABASE_URL");
+                Some((build_app(store.clone()), store))
+            }
+            Err(_) => None,
+        };
+        let closed = Store::connect("sqlite::memory:").await.expect("memory");
+        closed.close().await;
+        Apps {
+            sqlite: build_app(sqlite_log.clone()),
+            sqlite_log,
+            postgres,
+            broken: build_app(closed),
+        }
+    })
 });
 
 fn app() -> Router {
-    APP.clone()
+    APPS.sqlite.clone()
 }
 
-fn build_app() -> Router {
+fn build_app(store: Store) -> Router {
     let leptos = LeptosOptions::builder()
         .output_name("leadistry")
         .site_root("target/site")
@@ -55,12 +87,18 @@ fn build_app() -> Router {
         cookie_domain: Some("leadistry.com".into()),
         secure_cookies: false,
         content_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content"),
+        database_url: String::new(),
+        receipt_retention_days: 1095,
     };
-    router(Config { leptos, site })
+    router(Config { leptos, site }, ConsentLog::new(store))
 }
 
 async fn send(request: Request<Body>) -> (Response<Body>, String) {
-    let response = app().oneshot(request).await.expect("infallible");
+    send_to(app(), request).await
+}
+
+async fn send_to(app: Router, request: Request<Body>) -> (Response<Body>, String) {
+    let response = app.oneshot(request).await.expect("infallible");
     let (parts, body) = response.into_parts();
     let bytes = to_bytes(body, 1 << 20).await.expect("body");
     let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -387,4 +425,131 @@ fn withdrawal_expires_clarity_cookies_on_host_and_parent_domain_and_keeps_the_se
         }
         assert!(cookies.iter().all(|c| !c.starts_with("lf_token")));
     })
+}
+
+fn decision_id(body: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(body).expect("json");
+    value["decision"]["id"].as_str().expect("id").to_string()
+}
+
+/// 1,000 decisions at once: 1,000 receipts, each id once.
+async fn thousand_concurrent_decisions(app: Router, log: Store) {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 1;
+    let requests = (0..1000).map(|i| {
+        let app = app.clone();
+        let form = if i % 2 == 0 {
+            ACCEPT
+        } else {
+            "choice=reject&source=settings"
+        };
+        tokio::spawn(async move {
+            let request = post_consent(form)
+                .header(header::ORIGIN, SITE)
+                .body(Body::from(form))
+                .unwrap();
+            let (response, body) = send_to(app, request).await;
+            assert_eq!(response.status(), StatusCode::OK, "{body}");
+            decision_id(&body)
+        })
+    });
+    let mut ids = Vec::new();
+    for request in requests {
+        ids.push(request.await.unwrap());
+    }
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), 1000, "ids are unique");
+    let receipts = log.export(since, i64::MAX).await.unwrap();
+    let logged: std::collections::HashSet<&String> =
+        receipts.iter().map(|r| &r.consent_id).collect();
+    assert!(
+        ids.iter().all(|id| logged.contains(id)),
+        "every decision has its receipt"
+    );
+    let ours: Vec<_> = receipts
+        .iter()
+        .filter(|r| unique.contains(&r.consent_id))
+        .collect();
+    assert_eq!(ours.len(), 1000);
+    for receipt in ours {
+        assert!(["banner", "settings"].contains(&receipt.method.as_str()));
+        assert!(receipt.choices.contains("\"essential\":\"granted\""));
+        assert_eq!(receipt.policy_revision, 1);
+        assert_eq!(receipt.policy_fingerprint.len(), 64);
+    }
+}
+
+#[test]
+fn a_thousand_concurrent_decisions_make_a_thousand_receipts_on_sqlite() {
+    run(thousand_concurrent_decisions(
+        APPS.sqlite.clone(),
+        APPS.sqlite_log.clone(),
+    ))
+}
+
+#[test]
+fn a_thousand_concurrent_decisions_make_a_thousand_receipts_on_postgres() {
+    let Some((app, log)) = APPS.postgres.clone() else {
+        eprintln!("TEST_DATABASE_URL is not set: PostgreSQL not tested here");
+        return;
+    };
+    run(thousand_concurrent_decisions(app, log))
+}
+
+#[test]
+fn when_the_log_cannot_be_written_nothing_is_saved_and_the_visitor_is_told() {
+    run(async {
+        let request = post_consent(ACCEPT)
+            .header(header::ORIGIN, SITE)
+            .body(Body::from(ACCEPT))
+            .unwrap();
+        let (response, body) = send_to(APPS.broken.clone(), request).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(set_cookies(&response).is_empty());
+        assert!(body.contains("nothing was saved"), "{body}");
+    })
+}
+
+async fn export_and_prune(log: Store) {
+    let base = 1_000_000_000 + i64::from(std::process::id()) * 10;
+    for (i, at) in [base, base + 1, base + 2].into_iter().enumerate() {
+        let receipt = leadistry::receipts::Receipt {
+            consent_id: format!("00000000-0000-4000-8000-{:012}", base + i as i64),
+            decided_at: at,
+            policy_revision: 1,
+            policy_fingerprint: "f".repeat(64),
+            choices: "{}".into(),
+            method: "form".into(),
+        };
+        log.append(&receipt).await.unwrap();
+        assert!(
+            log.append(&receipt).await.is_err(),
+            "an id is recorded once"
+        );
+    }
+    let middle = log.export(base + 1, base + 2).await.unwrap();
+    assert_eq!(middle.len(), 1);
+    assert_eq!(middle[0].decided_at, base + 1);
+    assert!(log.prune(base + 1).await.unwrap() >= 1);
+    let left = log.export(base, base + 3).await.unwrap();
+    assert_eq!(
+        left.iter().map(|r| r.decided_at).collect::<Vec<_>>(),
+        [base + 1, base + 2]
+    );
+}
+
+#[test]
+fn receipts_export_by_time_and_prune_on_sqlite() {
+    run(export_and_prune(APPS.sqlite_log.clone()))
+}
+
+#[test]
+fn receipts_export_by_time_and_prune_on_postgres() {
+    let Some((_, log)) = APPS.postgres.clone() else {
+        return;
+    };
+    run(export_and_prune(log))
 }

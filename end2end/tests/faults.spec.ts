@@ -19,7 +19,13 @@ async function start() {
   const bin = process.env.LEADISTRY_SERVER_BIN!;
   server = spawn(bin, [], {
     cwd: path.resolve(__dirname, '..', '..'),
-    env: { ...process.env, LEPTOS_SITE_ADDR: origin().replace('http://', ''), RUST_LOG: 'warn', LEADISTRY_CLARITY_PROJECT_ID: 'e2etest123' },
+    env: {
+      ...process.env,
+      LEPTOS_SITE_ADDR: origin().replace('http://', ''),
+      RUST_LOG: 'warn',
+      LEADISTRY_CLARITY_PROJECT_ID: 'e2etest123',
+      DATABASE_URL: process.env.E2E_DATABASE_URL,
+    },
     stdio: 'ignore',
   });
   for (let i = 0; i < 100; i++) {

@@ -8,6 +8,30 @@ use crate::consent::decision::Decision;
 use leptos::{ev::MouseEvent, html, prelude::*};
 use leptos_router::hooks::use_location;
 
+pub const BANNER_TITLE: &str = "Cookies on Leadistry";
+pub const BANNER_TEXT: &str =
+    "Essential cookies keep this site working. Microsoft Clarity analytics runs only if you accept.";
+pub const POLICY_CHANGED: &str =
+    "Our cookie policy has changed since you last chose, so we are asking again.";
+pub const DIALOG_TITLE: &str = "Cookie preferences";
+pub const DIALOG_INTRO: &str = "Choose which cookies Leadistry may use. You can change this at any time from “Cookie Settings” in the footer.";
+/// Every sentence the controls show: part of the policy fingerprint kept with each receipt.
+pub const WORDING: &[&str] = &[
+    BANNER_TITLE,
+    BANNER_TEXT,
+    POLICY_CHANGED,
+    DIALOG_TITLE,
+    DIALOG_INTRO,
+    GPC_HONOURED,
+    "Accept",
+    "Reject",
+    "Preferences",
+    "Save",
+    "Accept all",
+    "Reject all",
+    "Always on.",
+];
+
 /// The consent state shared by every control on the page.
 #[derive(Clone, Copy)]
 pub struct Consent {
@@ -19,6 +43,8 @@ pub struct Consent {
     pub save: ServerAction<SaveConsent>,
     /// Why the last save failed, shown until the next attempt.
     pub error: RwSignal<Option<String>>,
+    /// `navigator.globalPrivacyControl`, for a browser that says it without the header.
+    gpc_in_browser: RwSignal<bool>,
 }
 
 impl Consent {
@@ -29,9 +55,12 @@ impl Consent {
             dialog_open: RwSignal::new(false),
             save: ServerAction::new(),
             error: RwSignal::new(None),
+            gpc_in_browser: RwSignal::new(false),
         };
         provide_context(consent);
         consent.apply_saves();
+        // After hydration, so the first render matches the server's.
+        Effect::new(move |_| consent.gpc_in_browser.set(browser_sends_gpc()));
         consent
     }
 
@@ -41,9 +70,14 @@ impl Consent {
 
     /// The current state. Read it inside `<Suspense>` so the server waits for it.
     pub fn current(&self) -> Option<ConsentSnapshot> {
+        let gpc = self.gpc_in_browser.get();
         self.saved
             .get()
             .or_else(|| self.initial.get().map(Result::unwrap_or_default))
+            .map(|mut s| {
+                s.gpc |= gpc && s.decision.is_none();
+                s
+            })
     }
 
     fn current_untracked(&self) -> Option<ConsentSnapshot> {
@@ -71,8 +105,7 @@ impl Consent {
             .initial
             .get_untracked()
             .and_then(Result::ok)
-            .and_then(|s| s.decision)
-            .is_some_and(|d| !d.analytics);
+            .is_some_and(|s| s.refused());
         match (was_granted, saved.analytics_granted()) {
             (true, false) => AfterSave::Withdraw,
             (false, true) if served_refused => AfterSave::Reload,
@@ -165,7 +198,7 @@ fn SaveError() -> impl IntoView {
 #[component]
 pub fn CookieBanner() -> impl IntoView {
     let consent = Consent::expect();
-    let undecided = move || consent.current().is_some_and(|s| s.decision.is_none());
+    let undecided = move || consent.current().is_some_and(|s| s.asks());
     let policy_changed = move || consent.current().is_some_and(|s| s.policy_changed);
     let pending = consent.save.pending();
     view! {
@@ -173,14 +206,13 @@ pub fn CookieBanner() -> impl IntoView {
             <section class="cookie-banner" aria-labelledby="cookie-banner-title">
                 <div class="container banner-inner">
                     <div class="banner-text">
-                        <h2 id="cookie-banner-title">"Cookies on Leadistry"</h2>
+                        <h2 id="cookie-banner-title">{BANNER_TITLE}</h2>
                         <Show when=policy_changed>
-                            <p class="policy-changed">
-                                "Our cookie policy has changed since you last chose, so we are asking again."
-                            </p>
+                            <p class="policy-changed">{POLICY_CHANGED}</p>
                         </Show>
                         <p>
-                            "Essential cookies keep this site working. Microsoft Clarity analytics runs only if you accept. "
+                            {BANNER_TEXT}
+                            " "
                             <a href="/cookie-notice">"Read our Cookie Notice"</a>
                             "."
                         </p>
@@ -264,7 +296,7 @@ pub fn PreferencesDialog() -> impl IntoView {
             on:close=on_close
         >
             <div class="dialog-header">
-                <h2 id="preferences-title">"Cookie preferences"</h2>
+                <h2 id="preferences-title">{DIALOG_TITLE}</h2>
                 <button
                     type="button"
                     class="dialog-close"
@@ -274,9 +306,8 @@ pub fn PreferencesDialog() -> impl IntoView {
                     "×"
                 </button>
             </div>
-            <p class="dialog-intro">
-                "Choose which cookies Leadistry may use. You can change this at any time from “Cookie Settings” in the footer."
-            </p>
+            <p class="dialog-intro">{DIALOG_INTRO}</p>
+            <GpcNotice />
             <SaveError />
             <ConsentForm id_prefix="dialog" analytics />
         </dialog>
@@ -365,6 +396,36 @@ pub fn ConsentForm(id_prefix: &'static str, analytics: RwSignal<bool>) -> impl I
                 </button>
             </div>
         </ActionForm>
+    }
+}
+
+/// `navigator.globalPrivacyControl`; false on the server.
+fn browser_sends_gpc() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Reflect::get(&window().navigator(), &"globalPrivacyControl".into())
+            .is_ok_and(|v| v.as_bool() == Some(true))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
+pub const GPC_HONOURED: &str =
+    "Your browser's Global Privacy Control signal is honoured: analytics is off.";
+
+/// Says so when the browser's privacy signal decided for a visitor who has not chosen.
+#[component]
+pub fn GpcNotice() -> impl IntoView {
+    let consent = Consent::expect();
+    view! {
+        <Suspense>
+            {move || {
+                consent
+                    .current()
+                    .filter(|s| s.gpc)
+                    .map(|_| view! { <p class="gpc-notice">{GPC_HONOURED}</p> })
+            }}
+        </Suspense>
     }
 }
 

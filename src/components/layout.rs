@@ -1,4 +1,4 @@
-use super::consent::CookieSettingsLink;
+use super::consent::{CookieSettingsLink, GpcNotice};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -44,7 +44,10 @@ pub fn SiteFooter() -> impl IntoView {
     view! {
         <footer class="site-footer">
             <div class="container footer-inner">
-                <p class="footer-brand">"© 2026 Leadistry"</p>
+                <div>
+                    <p class="footer-brand">"© 2026 Leadistry"</p>
+                    <GpcNotice />
+                </div>
                 <nav aria-label="Legal">
                     <ul class="footer-links">
                         {RELATED

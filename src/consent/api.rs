@@ -15,11 +15,24 @@ pub struct ConsentSnapshot {
     pub policy_changed: bool,
     /// Clarity's project id, when Clarity is configured.
     pub clarity_project_id: Option<String>,
+    /// No decision, and the browser sends Global Privacy Control: analytics stays off and
+    /// the banner does not ask. An explicit choice later wins over the signal.
+    pub gpc: bool,
 }
 
 impl ConsentSnapshot {
     pub fn analytics_granted(&self) -> bool {
         self.decision.as_ref().is_some_and(|d| d.analytics)
+    }
+
+    /// The banner asks only a visitor with no decision and no privacy signal.
+    pub fn asks(&self) -> bool {
+        self.decision.is_none() && !self.gpc
+    }
+
+    /// Analytics was refused, by a decision or by the browser's signal.
+    pub fn refused(&self) -> bool {
+        self.decision.as_ref().map_or(self.gpc, |d| !d.analytics)
     }
 
     /// The Clarity project to load, only while analytics is granted.
@@ -121,6 +134,9 @@ pub mod server {
     }
 
     pub fn snapshot_of(headers: &http::HeaderMap, settings: &SiteSettings) -> ConsentSnapshot {
+        let gpc = headers
+            .get("sec-gpc")
+            .is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
         let evaluated = match cookie::read(headers) {
             cookie::ConsentCookie::Absent => Err(NoDecision::Missing),
             cookie::ConsentCookie::Ambiguous => Err(NoDecision::Malformed),
@@ -128,6 +144,7 @@ pub mod server {
         };
         ConsentSnapshot {
             policy_changed: evaluated == Err(NoDecision::PolicyChanged),
+            gpc: gpc && evaluated.is_err(),
             decision: evaluated.ok(),
             clarity_project_id: settings.clarity_project_id.clone(),
         }
@@ -183,6 +200,17 @@ pub async fn save_consent(
         analytics: choice.analytics,
         method: choice.method,
     };
+    // Proof first: a decision that is not in the log is not saved at all.
+    let log = use_context::<crate::receipts::ConsentLog>()
+        .ok_or_else(|| ServerFnError::new("no consent log in context"))?;
+    let receipt = crate::receipts::Receipt::of(&decision, &log.fingerprint);
+    if let Err(error) = log.store.append(&receipt).await {
+        tracing::error!(%error, "consent receipt not written; the decision was not saved");
+        response.set_status(StatusCode::SERVICE_UNAVAILABLE);
+        return Err(ServerFnError::new(
+            "your choice could not be recorded, so nothing was saved",
+        ));
+    }
     response.append_header(SET_COOKIE, cookie::set_consent(&decision, &settings));
     if !decision.analytics {
         for expired in cookie::expire_clarity(&settings) {
@@ -197,6 +225,7 @@ pub async fn save_consent(
         decision: Some(decision),
         policy_changed: false,
         clarity_project_id: settings.clarity_project_id.clone(),
+        gpc: false,
     })
 }
 
@@ -295,6 +324,52 @@ mod tests {
     }
 
     #[test]
+    fn global_privacy_control_refuses_without_asking_until_the_visitor_chooses() {
+        use crate::consent::decision::ConsentId;
+        let signal = ConsentSnapshot {
+            gpc: true,
+            ..Default::default()
+        };
+        assert!(!signal.asks() && signal.refused() && !signal.analytics_granted());
+        let chose = |analytics| ConsentSnapshot {
+            decision: Some(Decision {
+                revision: 1,
+                decided_at: 1,
+                id: ConsentId(1),
+                analytics,
+                method: Method::Settings,
+            }),
+            ..Default::default()
+        };
+        assert!(chose(true).analytics_granted() && !chose(true).refused());
+        assert!(chose(false).refused());
+        assert!(ConsentSnapshot::default().asks());
+        assert!(!ConsentSnapshot::default().refused());
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_server_reads_the_signal_only_when_there_is_no_decision() {
+        use crate::config::SiteSettings;
+        let settings =
+            SiteSettings::parse("", "127.0.0.1:3000".parse().unwrap(), &|_| None).unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("sec-gpc", http::HeaderValue::from_static("1"));
+        assert!(server::snapshot_of(&headers, &settings).gpc);
+        let now = server::now();
+        let cookie = format!("lf_cookie_consent=1.1.{now}.0123456789abcdef0123456789abcdef.1.s");
+        headers.insert(http::header::COOKIE, cookie.parse().unwrap());
+        let chosen = server::snapshot_of(&headers, &settings);
+        assert!(
+            !chosen.gpc && chosen.analytics_granted(),
+            "an explicit choice wins"
+        );
+        headers.insert("sec-gpc", http::HeaderValue::from_static("0"));
+        headers.remove(http::header::COOKIE);
+        assert!(!server::snapshot_of(&headers, &settings).gpc);
+    }
+
+    #[test]
     fn clarity_loads_only_while_granted_and_configured() {
         use crate::consent::decision::ConsentId;
         let decision = |analytics| Decision {
@@ -308,6 +383,7 @@ mod tests {
             decision: Some(decision(true)),
             policy_changed: false,
             clarity_project_id: Some("abcd1234".into()),
+            gpc: false,
         };
         assert_eq!(snapshot.clarity_to_load().as_deref(), Some("abcd1234"));
         snapshot.decision = Some(decision(false));

@@ -91,6 +91,8 @@ mod tests {
             cookie_domain: domain.map(str::to_string),
             secure_cookies: secure,
             content_dir: PathBuf::from("content"),
+            database_url: String::new(),
+            receipt_retention_days: 1095,
         }
     }
 

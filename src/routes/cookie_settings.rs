@@ -1,4 +1,4 @@
-use crate::components::consent::{Consent, ConsentForm, DecisionSummary};
+use crate::components::consent::{Consent, ConsentForm, DecisionSummary, GpcNotice};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -33,6 +33,7 @@ pub fn CookieSettingsPage() -> impl IntoView {
                                                     <p class="decision-summary">
                                                         "You have not made a choice yet: analytics is off."
                                                     </p>
+                                                    <GpcNotice />
                                                 }
                                                     .into_any()
                                             }

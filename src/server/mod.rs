@@ -5,6 +5,7 @@ pub mod security;
 
 use crate::app::{shell, App};
 use crate::config::{Config, SiteSettings};
+use crate::receipts::ConsentLog;
 use axum::{http::header, middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -16,9 +17,13 @@ use tower_http::{
 
 /// Everything server functions and page renders can read from context, including the CSP
 /// nonce of this response, so that inline scripts carry the one the header names.
-fn provide_server_context(settings: Arc<SiteSettings>) -> impl Fn() + Clone + Send + Sync {
+fn provide_server_context(
+    settings: Arc<SiteSettings>,
+    log: ConsentLog,
+) -> impl Fn() + Clone + Send + Sync {
     move || {
         provide_context(settings.clone());
+        provide_context(log.clone());
         let nonce = use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned());
         if let Some(nonce) = nonce {
@@ -28,10 +33,10 @@ fn provide_server_context(settings: Arc<SiteSettings>) -> impl Fn() + Clone + Se
 }
 
 /// The whole application: pages, server functions, static assets.
-pub fn router(config: Config) -> Router {
+pub fn router(config: Config, log: ConsentLog) -> Router {
     let Config { leptos, site } = config;
     let settings = Arc::new(site);
-    let context = provide_server_context(settings.clone());
+    let context = provide_server_context(settings.clone(), log);
     let header_policy = security::HeaderPolicy {
         settings,
         reload_socket: std::env::var("LEPTOS_WATCH").ok().map(|_| {
@@ -92,21 +97,28 @@ pub fn init_tracing() {
     use tracing_subscriber::{fmt, EnvFilter};
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    fmt().with_env_filter(filter).with_target(false).init();
+    // Logs go to stderr: stdout carries the output of `leadistry export`.
+    fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// Binds, serves until SIGINT or SIGTERM, then lets in-flight requests finish.
-pub async fn serve(config: Config) -> std::io::Result<()> {
+pub async fn serve(config: Config, log: ConsentLog) -> std::io::Result<()> {
     let addr = config.leptos.site_addr;
     if config.site.clarity_project_id.is_none() {
         tracing::info!("no Clarity project id configured: Clarity will not be loaded");
     }
-    let app = router(config);
+    log.check_revision(config.site.policy_revision).await;
+    let app = router(config, log.clone());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    log.store.close().await;
     tracing::info!("shut down");
     Ok(())
 }

@@ -228,8 +228,8 @@ pub async fn secure_headers(
     response
 }
 
-/// Clarity's hosts are in the policy unless the visitor refused analytics (or Clarity is not
-/// configured). An undecided visitor keeps them so that Accept can load Clarity without a
+/// Clarity's hosts are in the policy unless the visitor refused analytics, by a choice or by
+/// Global Privacy Control (or Clarity is not configured). An undecided visitor keeps them so that Accept can load Clarity without a
 /// reload; the consent gate, not the policy, is what keeps Clarity away until then.
 fn clarity_allowed(settings: &SiteSettings, headers: &HeaderMap) -> bool {
     let snapshot = snapshot_of(headers, settings);

@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { test, expect, visit, hydratedProject, storedDecision, cookieNames } from './fixtures';
+import type { Page } from '@playwright/test';
+
+const banner = (page: Page) => page.getByRole('region', { name: 'Cookies on Leadistry' });
+const hyphenated = (id: string) =>
+  `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+
+/** The consent log, as an auditor gets it: the server binary's export command. */
+function exportedReceipts(): Record<string, unknown>[] {
+  const out = execFileSync(process.env.LEADISTRY_SERVER_BIN!, ['export', '--format', 'jsonl'], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL, RUST_LOG: 'error' },
+  }).toString();
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+test('R9 every decision has a receipt, and the visitor can see its id', async ({ page, context }) => {
+  await visit(page, '/');
+  const before = Math.floor(Date.now() / 1000) - 1;
+  await banner(page).getByRole('button', { name: 'Reject', exact: true }).click();
+  await expect(banner(page)).toBeHidden();
+  const decision = (await storedDecision(context))!;
+  const id = hyphenated(decision.id);
+
+  const receipt = exportedReceipts().find((r) => r.consent_id === id);
+  expect(receipt, 'the decision is in the consent log').toBeTruthy();
+  expect(receipt!.method).toBe(hydratedProject() ? 'banner' : 'form');
+  expect(receipt!.policy_revision).toBe(2);
+  expect(receipt!.decided_at as number).toBeGreaterThanOrEqual(before);
+  expect(JSON.parse(receipt!.choices as string)).toEqual({ essential: 'granted', analytics: 'denied' });
+  expect(receipt!.policy_fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  expect(Object.keys(receipt!).sort()).toEqual(
+    ['choices', 'consent_id', 'decided_at', 'method', 'policy_fingerprint', 'policy_revision'],
+  );
+
+  await visit(page, '/cookie-settings');
+  await expect(page.getByRole('main').locator('.consent-id')).toHaveText(id);
+  await expect(page.getByRole('main')).toContainText('analytics refused');
+});
+
+test.describe('R11 Global Privacy Control', () => {
+  test.use({ extraHTTPHeaders: { 'Sec-GPC': '1' } });
+
+  test('R11 the signal turns analytics off without asking, and an explicit choice wins', async ({ page, context, clarity }) => {
+    await visit(page, '/');
+    await expect(banner(page)).toBeHidden();
+    await expect(page.getByRole('contentinfo')).toContainText('Global Privacy Control signal is honoured');
+    await page.waitForTimeout(300);
+    expect(clarity.requests).toBe(0);
+    expect(await cookieNames(context)).not.toContain('lf_cookie_consent');
+
+    if (hydratedProject()) {
+      await page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Cookie preferences' });
+      await expect(dialog).toContainText('Global Privacy Control');
+      await expect(dialog.getByRole('switch', { name: 'Analytics & behavioural' })).not.toBeChecked();
+      const reload = page.waitForEvent('load');
+      await dialog.getByRole('button', { name: 'Accept all' }).click();
+      await reload;
+      await expect.poll(() => clarity.requests).toBe(1);
+    } else {
+      await page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' }).click();
+      await page.getByRole('main').getByRole('button', { name: 'Accept all' }).click();
+      await expect(page.locator('script#clarity-loader')).toHaveCount(1);
+    }
+    const decision = await storedDecision(context);
+    expect(decision?.analytics).toBe(true);
+    await visit(page, '/cookie-notice');
+    await expect(page.getByRole('contentinfo')).not.toContainText('Global Privacy Control');
+  });
+});
+
+test('R11 navigator.globalPrivacyControl alone is honoured in the browser', async ({ page, clarity }) => {
+  test.skip(!hydratedProject(), 'a browser property: needs JavaScript');
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+  await visit(page, '/');
+  await expect(banner(page)).toBeHidden();
+  await expect(page.getByRole('contentinfo')).toContainText('Global Privacy Control signal is honoured');
+  expect(clarity.requests).toBe(0);
+});

@@ -1,0 +1,284 @@
+//! Consent receipts: proof of every decision (GDPR Art. 7(1)), appended before the visitor is
+//! told it was saved. SQLite by default; PostgreSQL for several instances of the site.
+
+pub mod cli;
+
+use crate::catalog::{Category, CATALOG};
+use crate::consent::decision::Decision;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{any::AnyPoolOptions, AnyPool, Row};
+use std::time::Duration;
+
+/// One decision as the log keeps it: no IP address, no user agent, nothing else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub consent_id: String,
+    /// Unix seconds.
+    pub decided_at: i64,
+    pub policy_revision: i64,
+    /// SHA-256 of the cookie catalog and the wording the visitor was shown.
+    pub policy_fingerprint: String,
+    /// The choice per category, e.g. `{"analytics":"denied","essential":"granted"}`.
+    pub choices: String,
+    /// `banner`, `settings` or `form`.
+    pub method: String,
+}
+
+impl Receipt {
+    pub fn of(decision: &Decision, fingerprint: &str) -> Self {
+        let choices: serde_json::Map<String, serde_json::Value> = CATALOG
+            .iter()
+            .map(|c| {
+                let granted = match c.category {
+                    Category::Essential => true,
+                    Category::Analytics => decision.analytics,
+                };
+                let value = if granted { "granted" } else { "denied" };
+                (c.category.key().to_string(), value.into())
+            })
+            .collect();
+        Self {
+            consent_id: decision.id.to_string(),
+            decided_at: decision.decided_at as i64,
+            policy_revision: i64::from(decision.revision),
+            policy_fingerprint: fingerprint.to_string(),
+            choices: serde_json::Value::Object(choices).to_string(),
+            method: decision.method.label().to_string(),
+        }
+    }
+}
+
+/// The fingerprint of the policy as shown: the catalog and every sentence of the controls.
+pub fn policy_fingerprint(wording: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    for c in CATALOG {
+        for part in [c.category.key(), c.name, c.purpose, c.examples] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        hash.update(c.cookies.join(",").as_bytes());
+        hash.update([u8::from(c.can_disable), 0]);
+    }
+    for sentence in wording {
+        hash.update(sentence.as_bytes());
+        hash.update([0]);
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug)]
+pub struct StoreError(sqlx::Error);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "consent log: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        Self(error)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        Self(error.into())
+    }
+}
+
+/// The log and the fingerprint of the policy this server shows, as server functions use them.
+#[derive(Clone, Debug)]
+pub struct ConsentLog {
+    pub store: Store,
+    pub fingerprint: std::sync::Arc<str>,
+}
+
+impl ConsentLog {
+    pub fn new(store: Store) -> Self {
+        let fingerprint = policy_fingerprint(crate::components::consent::WORDING);
+        Self {
+            store,
+            fingerprint: fingerprint.into(),
+        }
+    }
+
+    /// Warns when the catalog or the wording changed but the policy revision did not.
+    pub async fn check_revision(&self, revision: u32) {
+        match self.store.newest_fingerprint(revision).await {
+            Ok(Some(stored)) if *stored != *self.fingerprint => tracing::warn!(
+                revision,
+                stored = %stored,
+                current = %self.fingerprint,
+                "the cookie catalog or the consent wording changed but policy-revision did not: \
+                 raise it so that visitors are asked again"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not compare the policy fingerprint"),
+        }
+    }
+}
+
+/// The consent log.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if needed) and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite {
+            create_parent_folder(url);
+        }
+        let pool = AnyPoolOptions::new()
+            // SQLite has one writer: one connection queues writes instead of failing them.
+            .max_connections(if sqlite { 1 } else { 10 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // A receipt the visitor was told about must survive a crash.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        sqlx::migrate!().run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Appends one receipt; it is durable when this returns `Ok`.
+    pub async fn append(&self, receipt: &Receipt) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO consent_receipts \
+             (consent_id, decided_at, policy_revision, policy_fingerprint, choices, method) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&receipt.consent_id)
+        .bind(receipt.decided_at)
+        .bind(receipt.policy_revision)
+        .bind(&receipt.policy_fingerprint)
+        .bind(&receipt.choices)
+        .bind(&receipt.method)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Receipts decided in `[since, until)`, oldest first.
+    pub async fn export(&self, since: i64, until: i64) -> Result<Vec<Receipt>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT consent_id, decided_at, policy_revision, policy_fingerprint, choices, method \
+             FROM consent_receipts WHERE decided_at >= $1 AND decided_at < $2 \
+             ORDER BY decided_at, consent_id",
+        )
+        .bind(since)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Receipt {
+                    consent_id: row.try_get(0)?,
+                    decided_at: row.try_get(1)?,
+                    policy_revision: row.try_get(2)?,
+                    policy_fingerprint: row.try_get(3)?,
+                    choices: row.try_get(4)?,
+                    method: row.try_get(5)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError)
+    }
+
+    /// Deletes receipts decided before `before`; returns how many.
+    pub async fn prune(&self, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM consent_receipts WHERE decided_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The fingerprint stored with the newest receipt of a revision.
+    pub async fn newest_fingerprint(&self, revision: u32) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT policy_fingerprint FROM consent_receipts WHERE policy_revision = $1 \
+             ORDER BY decided_at DESC LIMIT 1",
+        )
+        .bind(i64::from(revision))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite://data/x.sqlite?mode=rwc` needs `data/` to exist.
+fn create_parent_folder(url: &str) {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consent::decision::{ConsentId, Method};
+
+    #[test]
+    fn the_fingerprint_changes_with_the_wording() {
+        let a = policy_fingerprint(&["Accept"]);
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, policy_fingerprint(&["Accept"]));
+        assert_ne!(a, policy_fingerprint(&["Accept!"]));
+        assert_ne!(
+            policy_fingerprint(&["ab", "c"]),
+            policy_fingerprint(&["a", "bc"])
+        );
+    }
+
+    #[test]
+    fn a_receipt_holds_the_choices_per_category_and_nothing_else() {
+        let decision = Decision {
+            revision: 4,
+            decided_at: 1_764_390_000,
+            id: ConsentId(0xabc),
+            analytics: false,
+            method: Method::Form,
+        };
+        let receipt = Receipt::of(&decision, "f00d");
+        assert_eq!(receipt.consent_id, "00000000-0000-0000-0000-000000000abc");
+        assert_eq!(
+            receipt.choices,
+            r#"{"analytics":"denied","essential":"granted"}"#
+        );
+        assert_eq!(receipt.method, "form");
+        assert_eq!(receipt.policy_revision, 4);
+        assert_eq!(receipt.policy_fingerprint, "f00d");
+    }
+}
