@@ -201,9 +201,11 @@ pub fn CookieBanner() -> impl IntoView {
     let undecided = move || consent.current().is_some_and(|s| s.asks());
     let policy_changed = move || consent.current().is_some_and(|s| s.policy_changed);
     let pending = consent.save.pending();
+    let banner = NodeRef::<html::Section>::new();
+    keep_focus_clear_of(banner);
     view! {
         <Show when=undecided>
-            <section class="cookie-banner" aria-labelledby="cookie-banner-title">
+            <section node_ref=banner class="cookie-banner" aria-labelledby="cookie-banner-title">
                 <div class="container banner-inner">
                     <div class="banner-text">
                         <h2 id="cookie-banner-title">{BANNER_TITLE}</h2>
@@ -256,6 +258,35 @@ pub fn CookieBanner() -> impl IntoView {
             </section>
         </Show>
     }
+}
+
+/// Scrolls whatever receives focus above the fixed banner, so the banner never hides it.
+fn keep_focus_clear_of(banner: NodeRef<html::Section>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let handle = window_event_listener(leptos::ev::focusin, move |ev| {
+            let (Some(banner), Some(target)) = (
+                banner.get_untracked(),
+                ev.target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok()),
+            ) else {
+                return;
+            };
+            // Once a choice is made the banner is gone (the node ref may still hold it).
+            if !banner.is_connected() || banner.contains(Some(&target)) {
+                return;
+            }
+            let hidden_by = target.get_bounding_client_rect().bottom()
+                - banner.get_bounding_client_rect().top();
+            if hidden_by > 0.0 {
+                window().scroll_by_with_x_and_y(0.0, hidden_by + 16.0);
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = banner;
 }
 
 #[component]

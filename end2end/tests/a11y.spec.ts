@@ -1,0 +1,90 @@
+import AxeBuilder from '@axe-core/playwright';
+import { test, expect, visit, hydratedProject } from './fixtures';
+import type { Page } from '@playwright/test';
+
+const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use', '/no-such-page'];
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+
+/** axe runs in the page, so it needs JavaScript; the JavaScript-off DOM is the same HTML. */
+async function violations(page: Page) {
+  const { violations } = await new AxeBuilder({ page }).withTags(WCAG).analyze();
+  return violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+for (const colorScheme of ['light', 'dark'] as const) {
+  test.describe(`accessibility, ${colorScheme}`, () => {
+    test.use({ colorScheme });
+
+    for (const path of PAGES) {
+      test(`${path} with the banner shown has no WCAG 2.2 A/AA violation`, async ({ page, consoleErrors }) => {
+        test.skip(!hydratedProject(), 'axe runs as a script in the page');
+        if (path === '/no-such-page') consoleErrors.expect(/status of 404/);
+        await visit(page, path);
+        await expect(page.getByRole('region', { name: 'Cookies on Leadistry' })).toBeVisible();
+        expect(await violations(page)).toEqual([]);
+      });
+    }
+
+    test('the preferences dialog has no WCAG 2.2 A/AA violation', async ({ page }) => {
+      test.skip(!hydratedProject(), 'the dialog needs JavaScript; /cookie-settings is checked above');
+      await visit(page, '/');
+      await page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' }).click();
+      await expect(page.getByRole('dialog', { name: 'Cookie preferences' })).toBeVisible();
+      expect(await violations(page)).toEqual([]);
+    });
+  });
+}
+
+test('the banner and the dialog announce themselves with clear names', async ({ page }) => {
+  await visit(page, '/');
+  const banner = page.getByRole('region', { name: 'Cookies on Leadistry' });
+  for (const name of ['Accept', 'Reject']) await expect(banner.getByRole('button', { name, exact: true })).toBeVisible();
+  await expect(banner.getByRole('link', { name: 'Preferences' })).toBeVisible();
+  if (hydratedProject()) {
+    await banner.getByRole('link', { name: 'Preferences' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cookie preferences' });
+    await expect(dialog).toBeVisible();
+    await expect(dialog.getByRole('button', { name: 'Close without saving' })).toBeVisible();
+    await expect(dialog.getByRole('switch', { name: 'Analytics & behavioural' })).toBeVisible();
+  }
+});
+
+test('keyboard focus is always visible and never hidden by the banner', async ({ page }) => {
+  test.skip(!hydratedProject(), 'focus order is checked once, with the hydrated page');
+  await page.setViewportSize({ width: 375, height: 700 });
+  await visit(page, '/cookie-notice');
+  const banner = (await page.getByRole('region', { name: 'Cookies on Leadistry' }).boundingBox())!;
+  const focused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const style = getComputedStyle(el);
+      return {
+        wrapped: el === document.body,
+        inBanner: !!el.closest('.cookie-banner'),
+        bottom: el.getBoundingClientRect().bottom,
+        outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+      };
+    });
+  for (let i = 0; i < 25; i++) {
+    await page.keyboard.press('Tab');
+    const focus = await focused();
+    if (focus.wrapped) break; // past the last tab stop
+    expect(focus.outline, `focus ring on tab stop ${i}`).toBe(true);
+    if (focus.inBanner) continue;
+    // Scrolling may be animated: wait for it to settle above the banner.
+    await expect
+      .poll(async () => (await focused()).bottom, { message: `tab stop ${i} clear of the banner`, timeout: 2000 })
+      .toBeLessThanOrEqual(banner.y + 1);
+  }
+});
+
+test('motion is reduced when the visitor asks for it', async ({ page }) => {
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await visit(page, '/');
+  const motion = await page.evaluate(() => ({
+    scroll: getComputedStyle(document.documentElement).scrollBehavior,
+    switch: getComputedStyle(document.querySelector('input[role="switch"]')!, '::before').transitionDuration,
+  }));
+  expect(motion.scroll).toBe('auto');
+  expect(motion.switch).toBe('0s');
+});
