@@ -86,9 +86,14 @@ pub fn router(config: Config, log: ConsentLog) -> Router {
             security::secure_headers,
         ))
         .layer(
-            TraceLayer::new_for_http().on_response(
-                tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
-            ),
+            // One line per request: the span carries method and URI, the event status and time.
+            TraceLayer::new_for_http()
+                .make_span_with(
+                    tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
+                )
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                ),
         )
         .with_state(leptos)
 }
@@ -107,6 +112,7 @@ pub fn init_tracing() {
 
 /// Binds, serves until SIGINT or SIGTERM, then lets in-flight requests finish.
 pub async fn serve(config: Config, log: ConsentLog) -> std::io::Result<()> {
+    check_hash_file(&config.leptos)?;
     let addr = config.leptos.site_addr;
     if config.site.clarity_project_id.is_none() {
         tracing::info!("no Clarity project id configured: Clarity will not be loaded");
@@ -121,6 +127,27 @@ pub async fn serve(config: Config, log: ConsentLog) -> std::io::Result<()> {
     log.store.close().await;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// With `hash-files`, Leptos reads asset names from a file beside the binary and would panic
+/// on every page without it: refuse to start instead.
+fn check_hash_file(options: &LeptosOptions) -> std::io::Result<()> {
+    if !options.hash_files {
+        return Ok(());
+    }
+    let exe = std::env::current_exe()?;
+    let file = exe.with_file_name(options.hash_file.as_ref());
+    if file.is_file() {
+        return Ok(());
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!(
+            "hash-files is on but {} is missing: build with `cargo leptos build` \
+             (or set LEPTOS_HASH_FILES=false)",
+            file.display()
+        ),
+    ))
 }
 
 async fn shutdown_signal() {

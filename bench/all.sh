@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every benchmark in one run: browser, server against static bytes, load. About 7 minutes.
+# The decoder fuzzing (bench/fuzz-decoder.sh) is separate: it is a test, not a measurement.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bench/browser.sh
+echo
+SKIP_BUILD=1 bench/server.sh
+echo
+SKIP_BUILD=1 bench/load.sh
