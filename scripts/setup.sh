@@ -49,20 +49,22 @@ else
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
-  say "installing Debian's chromium"
+apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq "$@" >/dev/null
+}
+
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium"
+  apt_install chromium
 else
   say "chromium: present ($(/usr/bin/chromium --version 2>/dev/null))"
 fi
 
 if ! command -v pg_ctlcluster >/dev/null 2>&1 || [ -z "$(ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null)" ]; then
   say "installing Debian's postgresql (for the consent log tests on PostgreSQL)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq postgresql >/dev/null
+  apt_install postgresql
 else
   say "postgresql: present"
 fi

@@ -200,7 +200,6 @@ pub fn CookieBanner() -> impl IntoView {
     let consent = Consent::expect();
     let undecided = move || consent.current().is_some_and(|s| s.asks());
     let policy_changed = move || consent.current().is_some_and(|s| s.policy_changed);
-    let pending = consent.save.pending();
     let banner = NodeRef::<html::Section>::new();
     keep_focus_clear_of(banner);
     view! {
@@ -225,24 +224,8 @@ pub fn CookieBanner() -> impl IntoView {
                         <input type="hidden" name="return_to" value=return_path() />
                         <div class="banner-actions">
                             <div class="choice-row">
-                                <button
-                                    type="submit"
-                                    name="choice"
-                                    value="accept"
-                                    class="button button-choice"
-                                    disabled=move || pending.get()
-                                >
-                                    "Accept"
-                                </button>
-                                <button
-                                    type="submit"
-                                    name="choice"
-                                    value="reject"
-                                    class="button button-choice"
-                                    disabled=move || pending.get()
-                                >
-                                    "Reject"
-                                </button>
+                                <ChoiceButton choice="accept" class="button-choice" label="Accept" />
+                                <ChoiceButton choice="reject" class="button-choice" label="Reject" />
                             </div>
                             <a
                                 href="/cookie-settings"
@@ -349,7 +332,6 @@ pub fn PreferencesDialog() -> impl IntoView {
 #[component]
 pub fn ConsentForm(id_prefix: &'static str, analytics: RwSignal<bool>) -> impl IntoView {
     let consent = Consent::expect();
-    let pending = consent.save.pending();
     // The attribute renders on the server; the property follows the signal once hydrated.
     let initially_on = analytics.get_untracked();
     view! {
@@ -398,33 +380,9 @@ pub fn ConsentForm(id_prefix: &'static str, analytics: RwSignal<bool>) -> impl I
                     .collect_view()}
             </ul>
             <div class="form-actions">
-                <button
-                    type="submit"
-                    name="choice"
-                    value="save"
-                    class="button button-primary"
-                    disabled=move || pending.get()
-                >
-                    "Save"
-                </button>
-                <button
-                    type="submit"
-                    name="choice"
-                    value="accept"
-                    class="button button-secondary"
-                    disabled=move || pending.get()
-                >
-                    "Accept all"
-                </button>
-                <button
-                    type="submit"
-                    name="choice"
-                    value="reject"
-                    class="button button-secondary"
-                    disabled=move || pending.get()
-                >
-                    "Reject all"
-                </button>
+                <ChoiceButton choice="save" class="button-primary" label="Save" />
+                <ChoiceButton choice="accept" class="button-secondary" label="Accept all" />
+                <ChoiceButton choice="reject" class="button-secondary" label="Reject all" />
             </div>
         </ActionForm>
     }
@@ -457,6 +415,24 @@ pub fn GpcNotice() -> impl IntoView {
                     .map(|_| view! { <p class="gpc-notice">{GPC_HONOURED}</p> })
             }}
         </Suspense>
+    }
+}
+
+/// A submit button of a consent form; disabled while a save is under way, so one click is
+/// one decision.
+#[component]
+fn ChoiceButton(choice: &'static str, class: &'static str, label: &'static str) -> impl IntoView {
+    let pending = Consent::expect().save.pending();
+    view! {
+        <button
+            type="submit"
+            name="choice"
+            value=choice
+            class=format!("button {class}")
+            disabled=move || pending.get()
+        >
+            {label}
+        </button>
     }
 }
 
