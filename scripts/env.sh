@@ -2,6 +2,8 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # One warm target directory outside the clone, so fresh clones (and CI) reuse compiled crates.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/leadistry-target}
+# Incremental caches only grow in a shared directory and do not speed up one-off CI builds.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 # binaryen's wasm-opt from npm first: Debian's older wasm-opt breaks hydration.
 export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 cd "$ROOT"
