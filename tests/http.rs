@@ -105,8 +105,7 @@ async fn send_to(app: Router, request: Request<Body>) -> (Response<Body>, String
     (Response::from_parts(parts, Body::empty()), text)
 }
 
-fn post_consent(form: &str) -> axum::http::request::Builder {
-    let _ = form;
+fn post_consent() -> axum::http::request::Builder {
     Request::post("/api/consent")
         .header(header::HOST, HOST)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -127,7 +126,7 @@ const ACCEPT: &str = "choice=accept&source=banner";
 fn a_same_origin_post_saves_the_decision() {
     run(async {
         let (response, body) = send(
-            post_consent(ACCEPT)
+            post_consent()
                 .header(header::ORIGIN, SITE)
                 .body(Body::from(ACCEPT))
                 .unwrap(),
@@ -155,7 +154,7 @@ fn cross_site_and_unproven_posts_are_refused_without_a_cookie() {
             ("no evidence", None),
         ];
         for (name, extra) in cases {
-            let mut request = post_consent(ACCEPT);
+            let mut request = post_consent();
             if let Some((k, v)) = extra {
                 request = request.header(k, v);
             }
@@ -175,7 +174,7 @@ fn same_origin_fetch_metadata_or_referer_is_enough_without_origin() {
             ("referer", "http://127.0.0.1:3000/privacy"),
         ] {
             let (response, _) = send(
-                post_consent(ACCEPT)
+                post_consent()
                     .header(k, v)
                     .body(Body::from(ACCEPT))
                     .unwrap(),
@@ -235,7 +234,7 @@ fn malformed_forms_get_a_clear_4xx_and_no_cookie() {
         ];
         for (name, form, status) in cases {
             let (response, body) = send(
-                post_consent(&form)
+                post_consent()
                     .header(header::ORIGIN, SITE)
                     .body(Body::from(form.clone()))
                     .unwrap(),
@@ -324,7 +323,7 @@ fn responses_carry_the_security_headers() {
                 .header(header::HOST, HOST)
                 .body(Body::empty())
                 .unwrap(),
-            post_consent(ACCEPT)
+            post_consent()
                 .header(header::ORIGIN, SITE)
                 .body(Body::from(ACCEPT))
                 .unwrap(),
@@ -404,7 +403,7 @@ fn withdrawal_expires_clarity_cookies_on_host_and_parent_domain_and_keeps_the_se
     run(async {
         let form = "choice=reject&source=settings";
         let (response, _) = send(
-            post_consent(form)
+            post_consent()
                 .header(header::ORIGIN, SITE)
                 .header(header::COOKIE, "lf_token=session-1; _clck=a; _clsk=b")
                 .body(Body::from(form))
@@ -447,7 +446,7 @@ async fn thousand_concurrent_decisions(app: Router, log: Store) {
             "choice=reject&source=settings"
         };
         tokio::spawn(async move {
-            let request = post_consent(form)
+            let request = post_consent()
                 .header(header::ORIGIN, SITE)
                 .body(Body::from(form))
                 .unwrap();
@@ -502,7 +501,7 @@ fn a_thousand_concurrent_decisions_make_a_thousand_receipts_on_postgres() {
 #[test]
 fn when_the_log_cannot_be_written_nothing_is_saved_and_the_visitor_is_told() {
     run(async {
-        let request = post_consent(ACCEPT)
+        let request = post_consent()
             .header(header::ORIGIN, SITE)
             .body(Body::from(ACCEPT))
             .unwrap();

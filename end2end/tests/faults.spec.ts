@@ -52,7 +52,9 @@ test.beforeEach(async () => {
 });
 test.afterEach(stop);
 
-test('restarting the server during a visit loses nothing', async ({ page, context }) => {
+test('restarting the server during a visit loses nothing', async ({ page, context, consoleErrors }) => {
+  // A late request (the favicon, say) may meet the server while it is down.
+  consoleErrors.expect(/ERR_CONNECTION_REFUSED/);
   await page.goto(`${origin()}/`);
   if (hydratedProject()) await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
