@@ -227,14 +227,7 @@ pub fn CookieBanner() -> impl IntoView {
                                 <ChoiceButton choice="accept" class="button-choice" label="Accept" />
                                 <ChoiceButton choice="reject" class="button-choice" label="Reject" />
                             </div>
-                            <a
-                                href="/cookie-settings"
-                                class="preferences-link"
-                                aria-haspopup="dialog"
-                                on:click=move |ev| consent.open_from_link(ev)
-                            >
-                                "Preferences"
-                            </a>
+                            <PreferencesLink class="preferences-link" label="Preferences" />
                         </div>
                     </ActionForm>
                 </div>
@@ -436,18 +429,19 @@ fn ChoiceButton(choice: &'static str, class: &'static str, label: &'static str) 
     }
 }
 
-/// "Cookie Settings" for the footer of every page.
+/// Opens the preferences: the dialog once hydrated, the `/cookie-settings` page before or
+/// without JavaScript. "Preferences" in the banner, "Cookie Settings" in every footer.
 #[component]
-pub fn CookieSettingsLink() -> impl IntoView {
+pub fn PreferencesLink(class: &'static str, label: &'static str) -> impl IntoView {
     let consent = Consent::expect();
     view! {
         <a
             href="/cookie-settings"
-            class="cookie-settings-link"
+            class=class
             aria-haspopup="dialog"
             on:click=move |ev| consent.open_from_link(ev)
         >
-            "Cookie Settings"
+            {label}
         </a>
     }
 }
