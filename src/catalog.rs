@@ -65,13 +65,6 @@ pub const CLARITY_FIRST_PARTY_COOKIES: &[&str] = &["_clck", "_clsk"];
 // Essential cookies can never be switched off; analytics always can.
 const _: () = assert!(!ESSENTIAL.can_disable && ANALYTICS.can_disable);
 
-pub fn lookup(category: Category) -> &'static CookieCategory {
-    CATALOG
-        .iter()
-        .find(|c| c.category == category)
-        .expect("every category is in the catalog")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,11 +93,5 @@ mod tests {
             assert!(!ESSENTIAL.cookies.contains(cookie));
             assert!(ANALYTICS.cookies.contains(cookie));
         }
-    }
-
-    #[test]
-    fn lookup_finds_each_category() {
-        assert_eq!(lookup(Category::Analytics).name, "Analytics & behavioural");
-        assert_eq!(lookup(Category::Essential).category.key(), "essential");
     }
 }

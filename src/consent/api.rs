@@ -128,11 +128,7 @@ pub mod server {
         }
     }
 
-    /// The visitor's state as their request's cookies say it.
-    pub fn snapshot(parts: &Parts, settings: &SiteSettings) -> ConsentSnapshot {
-        snapshot_of(&parts.headers, settings)
-    }
-
+    /// The visitor's state as their request's headers say it.
     pub fn snapshot_of(headers: &http::HeaderMap, settings: &SiteSettings) -> ConsentSnapshot {
         let gpc = headers
             .get("sec-gpc")
@@ -164,7 +160,7 @@ pub mod server {
 #[server(endpoint = "consent/current")]
 pub async fn load_consent() -> Result<ConsentSnapshot, ServerFnError> {
     let settings = server::settings()?;
-    Ok(server::snapshot(&server::request()?, &settings))
+    Ok(server::snapshot_of(&server::request()?.headers, &settings))
 }
 
 /// Saves a decision in the `lf_cookie_consent` cookie and returns the new state.
