@@ -1,7 +1,8 @@
 use crate::components::{
-    consent::{Consent, ConsentLayer},
+    consent::ConsentRoot,
     layout::{SiteFooter, SiteHeader},
 };
+use crate::consent::api::server::page_state;
 use crate::routes::{
     cookie_notice::CookieNoticePage, cookie_settings::CookieSettingsPage, document::DocumentPage,
     home::HomePage, not_found::NotFound,
@@ -23,7 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -36,8 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    Consent::provide();
-    mark_hydrated();
+    let (initial, return_to) = page_state();
 
     view! {
         <Title formatter=|page: String| format!("{page} · Leadistry") />
@@ -46,13 +46,11 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">
                 "Skip to content"
             </a>
-            // First in the page, so that keyboard and screen reader users meet the choice first.
-            <ConsentLayer />
+            <ConsentRoot initial return_to>
             <SiteHeader />
             <main id="main" tabindex="-1">
-                // Async rendering waits for the consent state (and a document's title) and puts
-                // everything in place in the first HTML: the banner works without JavaScript,
-                // and no out-of-order chunk can arrive after it.
+                // Async rendering waits for a document (and its title) and puts everything in
+                // place in the first HTML: no out-of-order chunk can arrive after the page.
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                     <Route
@@ -83,16 +81,7 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
             <SiteFooter />
+            </ConsentRoot>
         </Router>
     }
-}
-
-/// Sets `data-hydrated` on `<html>` once client code runs: tests wait for it, and it is
-/// the plainest proof that hydration finished without a panic.
-fn mark_hydrated() {
-    Effect::new(|_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
 }

@@ -21,7 +21,7 @@ fn loader(project_id: &str) -> String {
 pub fn Clarity() -> impl IntoView {
     let consent = Consent::expect();
     // A memo, so that saving the same choice again does not insert the loader a second time.
-    let project = Memo::new(move |_| consent.current().and_then(|s| s.clarity_to_load()));
+    let project = Memo::new(move |_| consent.current().clarity_to_load());
     move || {
         project.get().map(|id| {
             view! {

@@ -1,12 +1,15 @@
 //! The visitor's controls: the consent context, the banner, the preferences dialog and the
 //! form both the dialog and the `/cookie-settings` page use.
+//!
+//! Pages are rendered on the server only; these controls are the page's islands, the only
+//! code the browser runs. `ConsentRoot` wraps the whole page and provides the consent state
+//! to its own controls and to the islands inside the server-rendered page.
 
 use crate::analytics::Clarity;
 use crate::catalog::{Category, CATALOG};
-use crate::consent::api::{load_consent, ConsentSnapshot, SaveConsent};
+use crate::consent::api::{ConsentSnapshot, SaveConsent};
 use crate::consent::decision::Decision;
 use leptos::{ev::MouseEvent, html, prelude::*};
-use leptos_router::hooks::use_location;
 
 pub const BANNER_TITLE: &str = "Cookies on Leadistry";
 pub const BANNER_TEXT: &str =
@@ -35,8 +38,10 @@ pub const WORDING: &[&str] = &[
 /// The consent state shared by every control on the page.
 #[derive(Clone, Copy)]
 pub struct Consent {
-    /// What the server read from the request; blocking, so the first HTML already shows it.
-    initial: Resource<Result<ConsentSnapshot, ServerFnError>>,
+    /// What the server read from the request the page was rendered for.
+    initial: StoredValue<ConsentSnapshot>,
+    /// The page's path and query, where a form posted without JavaScript returns.
+    return_to: StoredValue<String>,
     /// The state after the visitor saved a choice in this page.
     saved: RwSignal<Option<ConsentSnapshot>>,
     pub dialog_open: RwSignal<bool>,
@@ -48,9 +53,10 @@ pub struct Consent {
 }
 
 impl Consent {
-    pub fn provide() -> Self {
+    pub fn provide(initial: ConsentSnapshot, return_to: String) -> Self {
         let consent = Self {
-            initial: Resource::new_blocking(|| (), |_| load_consent()),
+            initial: StoredValue::new(initial),
+            return_to: StoredValue::new(return_to),
             saved: RwSignal::new(None),
             dialog_open: RwSignal::new(false),
             save: ServerAction::new(),
@@ -59,31 +65,41 @@ impl Consent {
         };
         provide_context(consent);
         consent.apply_saves();
-        // After hydration, so the first render matches the server's.
-        Effect::new(move |_| consent.gpc_in_browser.set(browser_sends_gpc()));
+        consent.after_page_hydrates();
         consent
+    }
+
+    /// What only the browser knows, applied once every island of the page has hydrated.
+    /// Leptos' island script hydrates them one after another in microtasks, so a timeout
+    /// runs after the last; a change before then would make a later island meet HTML it
+    /// did not render.
+    fn after_page_hydrates(self) {
+        #[cfg(feature = "hydrate")]
+        set_timeout(
+            move || {
+                self.gpc_in_browser.set(browser_sends_gpc());
+                mark_hydrated();
+            },
+            std::time::Duration::ZERO,
+        );
     }
 
     pub fn expect() -> Self {
         expect_context::<Self>()
     }
 
-    /// The current state. Read it inside `<Suspense>` so the server waits for it.
-    pub fn current(&self) -> Option<ConsentSnapshot> {
+    /// The current state.
+    pub fn current(&self) -> ConsentSnapshot {
         let gpc = self.gpc_in_browser.get();
-        self.saved
-            .get()
-            .or_else(|| self.initial.get().map(Result::unwrap_or_default))
-            .map(|mut s| {
-                s.gpc |= gpc && s.decision.is_none();
-                s
-            })
+        let mut snapshot = self.saved.get().unwrap_or_else(|| self.initial.get_value());
+        snapshot.gpc |= gpc && snapshot.decision.is_none();
+        snapshot
     }
 
-    fn current_untracked(&self) -> Option<ConsentSnapshot> {
+    fn current_untracked(&self) -> ConsentSnapshot {
         self.saved
             .get_untracked()
-            .or_else(|| self.initial.get_untracked().map(Result::unwrap_or_default))
+            .unwrap_or_else(|| self.initial.get_value())
     }
 
     /// Opens the preferences dialog; a plain link to `/cookie-settings` when JavaScript is off.
@@ -97,15 +113,9 @@ impl Consent {
 
     /// What the page must do once a newly saved choice is the state.
     fn after_save(&self, saved: &ConsentSnapshot) -> AfterSave {
-        let was_granted = self
-            .current_untracked()
-            .is_some_and(|s| s.analytics_granted());
+        let was_granted = self.current_untracked().analytics_granted();
         // A page served after a refusal has a CSP without Clarity's hosts.
-        let served_refused = self
-            .initial
-            .get_untracked()
-            .and_then(Result::ok)
-            .is_some_and(|s| s.refused());
+        let served_refused = self.initial.with_value(ConsentSnapshot::refused);
         match (was_granted, saved.analytics_granted()) {
             (true, false) => AfterSave::Withdraw,
             (false, true) if served_refused => AfterSave::Reload,
@@ -157,28 +167,31 @@ enum AfterSave {
     Reload,
 }
 
-/// Banner, dialog and Clarity, rendered once the visitor's state is known.
-#[component]
-pub fn ConsentLayer() -> impl IntoView {
-    let consent = Consent::expect();
+/// The page, with the banner, the dialog and Clarity first in it: keyboard and screen
+/// reader users meet the choice before anything else. `initial` and `return_to` come from
+/// the request; islands in `children` (the server-rendered page) share the consent state.
+#[island]
+pub fn ConsentRoot(
+    initial: ConsentSnapshot,
+    return_to: String,
+    children: Children,
+) -> impl IntoView {
+    Consent::provide(initial, return_to);
     view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                let _ = consent.initial.await;
-                view! {
-                    <CookieBanner />
-                    <PreferencesDialog />
-                    <Clarity />
-                }
-            })}
-        </Suspense>
+        <CookieBanner />
+        <PreferencesDialog />
+        <Clarity />
+        {children()}
     }
 }
 
-/// The path a form posted without JavaScript returns to.
-fn return_path() -> Signal<String> {
-    let location = use_location();
-    Signal::derive(move || format!("{}{}", location.pathname.get(), location.search.get()))
+/// Sets `data-hydrated` on `<html>`: tests wait for it, and it is the plainest proof that
+/// hydration finished without a panic.
+#[cfg(feature = "hydrate")]
+fn mark_hydrated() {
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
 }
 
 #[component]
@@ -198,8 +211,8 @@ fn SaveError() -> impl IntoView {
 #[component]
 pub fn CookieBanner() -> impl IntoView {
     let consent = Consent::expect();
-    let undecided = move || consent.current().is_some_and(|s| s.asks());
-    let policy_changed = move || consent.current().is_some_and(|s| s.policy_changed);
+    let undecided = move || consent.current().asks();
+    let policy_changed = move || consent.current().policy_changed;
     let banner = NodeRef::<html::Section>::new();
     keep_focus_clear_of(banner);
     view! {
@@ -221,7 +234,7 @@ pub fn CookieBanner() -> impl IntoView {
                     </div>
                     <ActionForm action=consent.save>
                         <input type="hidden" name="source" value="banner" />
-                        <input type="hidden" name="return_to" value=return_path() />
+                        <input type="hidden" name="return_to" value=consent.return_to.get_value() />
                         <div class="banner-actions">
                             <div class="choice-row">
                                 <ChoiceButton choice="accept" class="button-choice" label="Accept" />
@@ -269,22 +282,14 @@ fn keep_focus_clear_of(banner: NodeRef<html::Section>) {
 pub fn PreferencesDialog() -> impl IntoView {
     let consent = Consent::expect();
     let dialog = NodeRef::<html::Dialog>::new();
-    let analytics = RwSignal::new(
-        consent
-            .current_untracked()
-            .is_some_and(|s| s.analytics_granted()),
-    );
+    let analytics = RwSignal::new(consent.current_untracked().analytics_granted());
 
     // Opening shows the saved choice, not whatever was toggled and then abandoned.
     Effect::new(move |_| {
         let open = consent.dialog_open.get();
         let Some(dialog) = dialog.get() else { return };
         if open && !dialog.open() {
-            analytics.set(
-                consent
-                    .current_untracked()
-                    .is_some_and(|s| s.analytics_granted()),
-            );
+            analytics.set(consent.current_untracked().analytics_granted());
             consent.error.set(None);
             // A modal dialog returns focus to the element that had it when it closes.
             let _ = dialog.show_modal();
@@ -330,7 +335,7 @@ pub fn ConsentForm(id_prefix: &'static str, analytics: RwSignal<bool>) -> impl I
     view! {
         <ActionForm action=consent.save>
             <input type="hidden" name="source" value="settings" />
-            <input type="hidden" name="return_to" value=return_path() />
+            <input type="hidden" name="return_to" value=consent.return_to.get_value() />
             <ul class="category-toggles">
                 {CATALOG
                     .iter()
@@ -381,33 +386,26 @@ pub fn ConsentForm(id_prefix: &'static str, analytics: RwSignal<bool>) -> impl I
     }
 }
 
-/// `navigator.globalPrivacyControl`; false on the server.
+/// `navigator.globalPrivacyControl`.
+#[cfg(feature = "hydrate")]
 fn browser_sends_gpc() -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Reflect::get(&window().navigator(), &"globalPrivacyControl".into())
-            .is_ok_and(|v| v.as_bool() == Some(true))
-    }
-    #[cfg(not(feature = "hydrate"))]
-    false
+    js_sys::Reflect::get(&window().navigator(), &"globalPrivacyControl".into())
+        .is_ok_and(|v| v.as_bool() == Some(true))
 }
 
 pub const GPC_HONOURED: &str =
     "Your browser's Global Privacy Control signal is honoured: analytics is off.";
 
 /// Says so when the browser's privacy signal decided for a visitor who has not chosen.
-#[component]
+/// An island, for the footer; inside another island it is part of that one.
+#[island]
 pub fn GpcNotice() -> impl IntoView {
     let consent = Consent::expect();
-    view! {
-        <Suspense>
-            {move || {
-                consent
-                    .current()
-                    .filter(|s| s.gpc)
-                    .map(|_| view! { <p class="gpc-notice">{GPC_HONOURED}</p> })
-            }}
-        </Suspense>
+    move || {
+        consent
+            .current()
+            .gpc
+            .then(|| view! { <p class="gpc-notice">{GPC_HONOURED}</p> })
     }
 }
 
@@ -446,9 +444,41 @@ pub fn PreferencesLink(class: &'static str, label: &'static str) -> impl IntoVie
     }
 }
 
+/// "Cookie Settings" in every footer.
+#[island]
+pub fn CookieSettingsLink() -> impl IntoView {
+    view! { <PreferencesLink class="cookie-settings-link" label="Cookie Settings" /> }
+}
+
+/// The `/cookie-settings` page's state and form: the choice in force, then the toggles.
+#[island]
+pub fn SettingsPanel() -> impl IntoView {
+    let consent = Consent::expect();
+    move || {
+        let snapshot = consent.current();
+        let analytics = RwSignal::new(snapshot.analytics_granted());
+        let summary = match snapshot.decision {
+            Some(decision) => view! { <DecisionSummary decision /> }.into_any(),
+            None => view! {
+                <p class="decision-summary">
+                    "You have not made a choice yet: analytics is off."
+                </p>
+                <GpcNotice />
+            }
+            .into_any(),
+        };
+        view! {
+            <div class="settings-panel" role="status">
+                {summary}
+            </div>
+            <ConsentForm id_prefix="page" analytics />
+        }
+    }
+}
+
 /// A line the visitor can quote: what they chose, when, and the decision's id.
 #[component]
-pub fn DecisionSummary(decision: Decision) -> impl IntoView {
+fn DecisionSummary(decision: Decision) -> impl IntoView {
     view! {
         <p class="decision-summary">
             "Your current choice: analytics "

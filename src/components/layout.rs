@@ -1,4 +1,4 @@
-use super::consent::{GpcNotice, PreferencesLink};
+use super::consent::{CookieSettingsLink, GpcNotice};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -61,7 +61,7 @@ pub fn SiteFooter() -> impl IntoView {
                             })
                             .collect_view()}
                         <li>
-                            <PreferencesLink class="cookie-settings-link" label="Cookie Settings" />
+                            <CookieSettingsLink />
                         </li>
                     </ul>
                 </nav>

@@ -1,2 +1,3 @@
 pub mod consent;
+#[cfg(feature = "ssr")]
 pub mod layout;

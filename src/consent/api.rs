@@ -146,6 +146,16 @@ pub mod server {
         }
     }
 
+    /// The visitor's state and the path (with query) of the page being rendered. Without
+    /// them (never in a page request) the visitor counts as undecided.
+    pub fn page_state() -> (ConsentSnapshot, String) {
+        let (Ok(settings), Ok(parts)) = (settings(), request()) else {
+            return (ConsentSnapshot::default(), "/".into());
+        };
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        (snapshot_of(&parts.headers, &settings), path.into())
+    }
+
     /// A browser's own form post (no JavaScript) asks for HTML back.
     pub fn is_plain_form(parts: &Parts) -> bool {
         parts
@@ -154,13 +164,6 @@ pub mod server {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"))
     }
-}
-
-/// The visitor's consent state, read from the request during server rendering.
-#[server(endpoint = "consent/current")]
-pub async fn load_consent() -> Result<ConsentSnapshot, ServerFnError> {
-    let settings = server::settings()?;
-    Ok(server::snapshot_of(&server::request()?.headers, &settings))
 }
 
 /// Saves a decision in the `lf_cookie_consent` cookie and returns the new state.

@@ -1,11 +1,10 @@
-use crate::components::consent::{Consent, ConsentForm, DecisionSummary, GpcNotice};
+use crate::components::consent::SettingsPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// The preferences as a page: where "Cookie Settings" leads when JavaScript is off.
 #[component]
 pub fn CookieSettingsPage() -> impl IntoView {
-    let consent = Consent::expect();
     view! {
         <Title text="Cookie Settings" />
         <section class="section">
@@ -16,34 +15,7 @@ pub fn CookieSettingsPage() -> impl IntoView {
                     <a href="/cookie-notice">"Read our Cookie Notice"</a>
                     "."
                 </p>
-                <Suspense>
-                    {move || {
-                        consent
-                            .current()
-                            .map(|snapshot| {
-                                let analytics = RwSignal::new(snapshot.analytics_granted());
-                                view! {
-                                    <div class="settings-panel" role="status">
-                                        {match snapshot.decision {
-                                            Some(decision) => {
-                                                view! { <DecisionSummary decision /> }.into_any()
-                                            }
-                                            None => {
-                                                view! {
-                                                    <p class="decision-summary">
-                                                        "You have not made a choice yet: analytics is off."
-                                                    </p>
-                                                    <GpcNotice />
-                                                }
-                                                    .into_any()
-                                            }
-                                        }}
-                                    </div>
-                                    <ConsentForm id_prefix="page" analytics />
-                                }
-                            })
-                    }}
-                </Suspense>
+                <SettingsPanel />
             </div>
         </section>
     }
