@@ -96,6 +96,19 @@ test('R3 no pre-ticked boxes', async ({ page }) => {
   await expect(scope.getByRole('switch', { name: 'Essential' })).toBeChecked();
 });
 
+test('R3 switching analytics on and saving grants it, in the preferences and on the settings page', async ({ page, context, clarity }) => {
+  for (const open of [openPreferences, async (p: Page) => (await visit(p, '/cookie-settings'), p.getByRole('main'))]) {
+    await context.clearCookies();
+    await visit(page, '/');
+    const scope = await open(page);
+    await scope.getByRole('switch', { name: 'Analytics & behavioural' }).check();
+    await scope.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await storedDecision(context))?.analytics).toBe(true);
+    await expect(page.locator('script#clarity-loader')).toHaveCount(1);
+  }
+  if (hydratedProject()) expect(clarity.requests).toBeGreaterThanOrEqual(1);
+});
+
 test('R4 closing, Escape, scrolling, waiting or navigating is not consent', async ({ page, clarity, context }) => {
   await visit(page, '/');
   if (hydratedProject()) {

@@ -9,7 +9,14 @@ use crate::analytics::Clarity;
 use crate::catalog::{Category, CATALOG};
 use crate::consent::api::{ConsentSnapshot, SaveConsent};
 use crate::consent::decision::Decision;
-use leptos::{ev::MouseEvent, html, prelude::*};
+use leptos::{
+    ev::{MouseEvent, SubmitEvent},
+    html,
+    prelude::*,
+    server_fn::ServerFn,
+    wasm_bindgen::JsCast,
+};
+use std::collections::HashMap;
 
 pub const BANNER_TITLE: &str = "Cookies on Leadistry";
 pub const BANNER_TEXT: &str =
@@ -111,6 +118,32 @@ impl Consent {
         self.dialog_open.set(true);
     }
 
+    /// Sends a consent form's fields, and the button that submitted it, to the server action.
+    fn submit(&self, ev: &SubmitEvent, source: &str) {
+        ev.prevent_default();
+        let form = event_target::<web_sys::HtmlFormElement>(ev);
+        let fields = web_sys::FormData::new_with_form(&form).ok();
+        let field = |name: &str| fields.as_ref().and_then(|f| f.get(name).as_string());
+        let categories: HashMap<String, String> = CATALOG
+            .iter()
+            .filter_map(|c| {
+                let key = c.category.key();
+                field(&format!("categories[{key}]")).map(|value| (key.to_string(), value))
+            })
+            .collect();
+        // Enter in a form submits with its first button, which the browser names here too.
+        let choice = ev
+            .submitter()
+            .and_then(|button| button.dyn_into::<web_sys::HtmlButtonElement>().ok())
+            .map(|button| button.value());
+        self.save.dispatch(SaveConsent {
+            choice: choice.unwrap_or_default(),
+            source: Some(source.to_string()),
+            categories: (!categories.is_empty()).then_some(categories),
+            return_to: field("return_to"),
+        });
+    }
+
     /// What the page must do once a newly saved choice is the state.
     fn after_save(&self, saved: &ConsentSnapshot) -> AfterSave {
         let was_granted = self.current_untracked().analytics_granted();
@@ -209,7 +242,7 @@ fn SaveError() -> impl IntoView {
 }
 
 #[component]
-pub fn CookieBanner() -> impl IntoView {
+fn CookieBanner() -> impl IntoView {
     let consent = Consent::expect();
     let undecided = move || consent.current().asks();
     let policy_changed = move || consent.current().policy_changed;
@@ -232,9 +265,7 @@ pub fn CookieBanner() -> impl IntoView {
                         </p>
                         <SaveError />
                     </div>
-                    <ActionForm action=consent.save>
-                        <input type="hidden" name="source" value="banner" />
-                        <input type="hidden" name="return_to" value=consent.return_to.get_value() />
+                    <ChoiceForm source="banner">
                         <div class="banner-actions">
                             <div class="choice-row">
                                 <ChoiceButton choice="accept" class="button-choice" label="Accept" />
@@ -242,7 +273,7 @@ pub fn CookieBanner() -> impl IntoView {
                             </div>
                             <PreferencesLink class="preferences-link" label="Preferences" />
                         </div>
-                    </ActionForm>
+                    </ChoiceForm>
                 </div>
             </section>
         </Show>
@@ -253,7 +284,6 @@ pub fn CookieBanner() -> impl IntoView {
 fn keep_focus_clear_of(banner: NodeRef<html::Section>) {
     #[cfg(feature = "hydrate")]
     {
-        use leptos::wasm_bindgen::JsCast;
         let handle = window_event_listener(leptos::ev::focusin, move |ev| {
             let (Some(banner), Some(target)) = (
                 banner.get_untracked(),
@@ -279,7 +309,7 @@ fn keep_focus_clear_of(banner: NodeRef<html::Section>) {
 }
 
 #[component]
-pub fn PreferencesDialog() -> impl IntoView {
+fn PreferencesDialog() -> impl IntoView {
     let consent = Consent::expect();
     let dialog = NodeRef::<html::Dialog>::new();
     let analytics = RwSignal::new(consent.current_untracked().analytics_granted());
@@ -328,14 +358,11 @@ pub fn PreferencesDialog() -> impl IntoView {
 
 /// The categories with their toggles, and Save / Accept all / Reject all.
 #[component]
-pub fn ConsentForm(id_prefix: &'static str, analytics: RwSignal<bool>) -> impl IntoView {
-    let consent = Consent::expect();
+fn ConsentForm(id_prefix: &'static str, analytics: RwSignal<bool>) -> impl IntoView {
     // The attribute renders on the server; the property follows the signal once hydrated.
     let initially_on = analytics.get_untracked();
     view! {
-        <ActionForm action=consent.save>
-            <input type="hidden" name="source" value="settings" />
-            <input type="hidden" name="return_to" value=consent.return_to.get_value() />
+        <ChoiceForm source="settings">
             <ul class="category-toggles">
                 {CATALOG
                     .iter()
@@ -382,7 +409,7 @@ pub fn ConsentForm(id_prefix: &'static str, analytics: RwSignal<bool>) -> impl I
                 <ChoiceButton choice="accept" class="button-secondary" label="Accept all" />
                 <ChoiceButton choice="reject" class="button-secondary" label="Reject all" />
             </div>
-        </ActionForm>
+        </ChoiceForm>
     }
 }
 
@@ -409,6 +436,22 @@ pub fn GpcNotice() -> impl IntoView {
     }
 }
 
+/// A consent form. It posts to the server function as a plain form, which works before and
+/// without JavaScript; once hydrated, a submit dispatches the server action instead. That is
+/// what Leptos' `ActionForm` does too, but its generic form decoder was a sixth of the WASM.
+#[component]
+fn ChoiceForm(source: &'static str, children: Children) -> impl IntoView {
+    let consent = Consent::expect();
+    let return_to = consent.return_to.get_value();
+    view! {
+        <form method="post" action=SaveConsent::url() on:submit=move |ev| consent.submit(&ev, source)>
+            <input type="hidden" name="source" value=source />
+            <input type="hidden" name="return_to" value=return_to />
+            {children()}
+        </form>
+    }
+}
+
 /// A submit button of a consent form; disabled while a save is under way, so one click is
 /// one decision.
 #[component]
@@ -430,7 +473,7 @@ fn ChoiceButton(choice: &'static str, class: &'static str, label: &'static str) 
 /// Opens the preferences: the dialog once hydrated, the `/cookie-settings` page before or
 /// without JavaScript. "Preferences" in the banner, "Cookie Settings" in every footer.
 #[component]
-pub fn PreferencesLink(class: &'static str, label: &'static str) -> impl IntoView {
+fn PreferencesLink(class: &'static str, label: &'static str) -> impl IntoView {
     let consent = Consent::expect();
     view! {
         <a
@@ -490,7 +533,7 @@ fn DecisionSummary(decision: Decision) -> impl IntoView {
 }
 
 /// `YYYY-MM-DD` of a Unix time, computed the same way on the server and in the browser.
-pub fn utc_date(unix_secs: u64) -> String {
+fn utc_date(unix_secs: u64) -> String {
     // Howard Hinnant's days-to-civil algorithm.
     let z = (unix_secs / 86_400) as i64 + 719_468;
     let era = z.div_euclid(146_097);
