@@ -361,6 +361,26 @@ test.describe('hydrated behaviour', () => {
     expect(clarity.requests).toBe(1);
   });
 
+  test('a click before the islands have hydrated still decides, as a plain form', async ({ page, context, clarity }) => {
+    test.skip(!hydratedProject(), 'the page without JavaScript never hydrates');
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/pkg/*.wasm', async (route) => {
+      await held;
+      await route.continue().catch(() => {}); // the page it was for may be gone
+    });
+    await page.goto('/');
+    await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
+    await expect(page).toHaveURL('/');
+    await expect(banner(page)).toBeHidden();
+    const decision = await storedDecision(context);
+    expect(decision?.analytics).toBe(true);
+    expect(decision?.method, 'posted by the browser, not by the WASM').toBe('f');
+    release();
+    await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+    await expect.poll(() => clarity.requests).toBe(1);
+  });
+
   test('a failed save says so, keeps the old state and loads nothing', async ({ page, clarity, context, consoleErrors }) => {
     consoleErrors.expect(/status of 500/);
     await page.route('**/api/consent', (route) => route.fulfill({ status: 500, body: 'boom' }));
