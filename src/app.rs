@@ -8,13 +8,19 @@ use crate::routes::{
     home::HomePage, not_found::NotFound,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     SsrMode, StaticSegment,
 };
+use std::sync::Arc;
+
+/// The URL of the site's stylesheet, with its content hash when `hash-files` is on.
+#[derive(Clone)]
+pub struct Stylesheet(pub Arc<str>);
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = use_context::<Stylesheet>().map(|s| s.0);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -23,7 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
-                <HashedStylesheet options=options.clone() id="leptos" />
+                <link id="leptos" rel="stylesheet" href=stylesheet />
                 <HydrationScripts options islands=true />
                 <MetaTags />
             </head>

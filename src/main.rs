@@ -1,3 +1,9 @@
+// Server rendering allocates many small strings per page; mimalloc serves them faster than
+// glibc's allocator (see the server bench in the README).
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
