@@ -26,6 +26,20 @@ install_crate_with_pin() {
   rm -rf "$work"
 }
 
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "$@" >/dev/null
+}
+
+# A C compiler: the linker, and the C parts of SQLite and mimalloc.
+if ! command -v cc >/dev/null 2>&1; then
+  say "installing Debian's gcc"
+  apt_install gcc libc6-dev
+else
+  say "C compiler: present"
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
@@ -48,12 +62,6 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
 else
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
 fi
-
-apt_install() {
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "$@" >/dev/null
-}
 
 if [ ! -x /usr/bin/chromium ]; then
   say "installing Debian's chromium"
