@@ -438,7 +438,7 @@ pub fn GpcNotice() -> impl IntoView {
 
 /// A consent form. It posts to the server function as a plain form, which works before and
 /// without JavaScript; once hydrated, a submit dispatches the server action instead. That is
-/// what Leptos' `ActionForm` does too, but its generic form decoder was a sixth of the WASM.
+/// what Leptos' `ActionForm` does too, but its generic form decoder cost 26 KB of gzipped WASM.
 #[component]
 fn ChoiceForm(source: &'static str, children: Children) -> impl IntoView {
     let consent = Consent::expect();
