@@ -40,7 +40,7 @@ struct Apps {
     sqlite_log: Store,
     /// On PostgreSQL, when `TEST_DATABASE_URL` names one (scripts/test starts it).
     postgres: Option<(Router, Store)>,
-    /// With a consent log that cannot be written.
+    /// With a consent log that cannot be written, and no documents.
     broken: Router,
 }
 
@@ -55,17 +55,17 @@ static APPS: LazyLock<Apps> = LazyLock::new(|| {
         let postgres = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) => {
                 let store = Store::connect(&url).await.expect("TEST_DATABASE_URL");
-                Some((build_app(store.clone()), store))
+                Some((build_app(store.clone(), content()), store))
             }
             Err(_) => None,
         };
         let closed = Store::connect("sqlite::memory:").await.expect("memory");
         closed.close().await;
         Apps {
-            sqlite: build_app(sqlite_log.clone()),
+            sqlite: build_app(sqlite_log.clone(), content()),
             sqlite_log,
             postgres,
-            broken: build_app(closed),
+            broken: build_app(closed, std::env::temp_dir().join("leadistry-no-content")),
         }
     })
 });
@@ -74,7 +74,11 @@ fn app() -> Router {
     APPS.sqlite.clone()
 }
 
-fn build_app(store: Store) -> Router {
+fn content() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content")
+}
+
+fn build_app(store: Store, content_dir: PathBuf) -> Router {
     let leptos = LeptosOptions::builder()
         .output_name("leadistry")
         .site_root("target/site")
@@ -86,7 +90,7 @@ fn build_app(store: Store) -> Router {
         consent_lifetime_days: 182,
         cookie_domain: Some("leadistry.com".into()),
         secure_cookies: false,
-        content_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content"),
+        content_dir,
         database_url: String::new(),
         receipt_retention_days: 1095,
     };
@@ -509,6 +513,23 @@ fn when_the_log_cannot_be_written_nothing_is_saved_and_the_visitor_is_told() {
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(set_cookies(&response).is_empty());
         assert!(body.contains("nothing was saved"), "{body}");
+    })
+}
+
+#[test]
+fn a_missing_document_is_a_404_page_inside_the_layout() {
+    run(async {
+        let request = Request::get("/privacy")
+            .header(header::HOST, HOST)
+            .body(Body::empty())
+            .unwrap();
+        let (response, body) = send_to(APPS.broken.clone(), request).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(body.contains("Document unavailable"), "{body}");
+        assert!(
+            body.contains("Cookie Settings"),
+            "the footer is there: {body}"
+        );
     })
 }
 
