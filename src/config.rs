@@ -90,38 +90,22 @@ struct Key {
     env: &'static str,
 }
 
-const CLARITY_PROJECT_ID: Key = Key {
-    name: "clarity-project-id",
-    env: "LEADISTRY_CLARITY_PROJECT_ID",
-};
-const POLICY_REVISION: Key = Key {
-    name: "policy-revision",
-    env: "LEADISTRY_POLICY_REVISION",
-};
-const CONSENT_LIFETIME_DAYS: Key = Key {
-    name: "consent-lifetime-days",
-    env: "LEADISTRY_CONSENT_LIFETIME_DAYS",
-};
-const COOKIE_DOMAIN: Key = Key {
-    name: "cookie-domain",
-    env: "LEADISTRY_COOKIE_DOMAIN",
-};
-const SECURE_COOKIES: Key = Key {
-    name: "secure-cookies",
-    env: "LEADISTRY_SECURE_COOKIES",
-};
-const CONTENT_DIR: Key = Key {
-    name: "content-dir",
-    env: "LEADISTRY_CONTENT_DIR",
-};
-const DATABASE_URL: Key = Key {
-    name: "database-url",
-    env: "DATABASE_URL",
-};
-const RECEIPT_RETENTION_DAYS: Key = Key {
-    name: "receipt-retention-days",
-    env: "LEADISTRY_RECEIPT_RETENTION_DAYS",
-};
+impl Key {
+    const fn new(name: &'static str, env: &'static str) -> Self {
+        Self { name, env }
+    }
+}
+
+const CLARITY_PROJECT_ID: Key = Key::new("clarity-project-id", "LEADISTRY_CLARITY_PROJECT_ID");
+const POLICY_REVISION: Key = Key::new("policy-revision", "LEADISTRY_POLICY_REVISION");
+const CONSENT_LIFETIME_DAYS: Key =
+    Key::new("consent-lifetime-days", "LEADISTRY_CONSENT_LIFETIME_DAYS");
+const COOKIE_DOMAIN: Key = Key::new("cookie-domain", "LEADISTRY_COOKIE_DOMAIN");
+const SECURE_COOKIES: Key = Key::new("secure-cookies", "LEADISTRY_SECURE_COOKIES");
+const CONTENT_DIR: Key = Key::new("content-dir", "LEADISTRY_CONTENT_DIR");
+const DATABASE_URL: Key = Key::new("database-url", "DATABASE_URL");
+const RECEIPT_RETENTION_DAYS: Key =
+    Key::new("receipt-retention-days", "LEADISTRY_RECEIPT_RETENTION_DAYS");
 const KEYS: [&Key; 8] = [
     &CLARITY_PROJECT_ID,
     &POLICY_REVISION,

@@ -137,10 +137,7 @@ fn stylesheet(options: &LeptosOptions) -> Stylesheet {
     let hash = options
         .hash_files
         .then(|| {
-            let file = std::env::current_exe()
-                .ok()?
-                .with_file_name(options.hash_file.as_ref());
-            let hashes = std::fs::read_to_string(file).ok()?;
+            let hashes = std::fs::read_to_string(hash_file(options).ok()?).ok()?;
             let hash = hashes.lines().find_map(|l| l.trim().strip_prefix("css:"))?;
             Some(format!(".{}", hash.trim()))
         })
@@ -160,8 +157,7 @@ fn check_hash_file(options: &LeptosOptions) -> std::io::Result<()> {
     if !options.hash_files {
         return Ok(());
     }
-    let exe = std::env::current_exe()?;
-    let file = exe.with_file_name(options.hash_file.as_ref());
+    let file = hash_file(options)?;
     if file.is_file() {
         return Ok(());
     }
@@ -173,6 +169,11 @@ fn check_hash_file(options: &LeptosOptions) -> std::io::Result<()> {
             file.display()
         ),
     ))
+}
+
+/// Where cargo-leptos writes the assets' hashes: beside the server binary.
+fn hash_file(options: &LeptosOptions) -> std::io::Result<std::path::PathBuf> {
+    Ok(std::env::current_exe()?.with_file_name(options.hash_file.as_ref()))
 }
 
 async fn shutdown_signal() {

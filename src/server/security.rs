@@ -275,47 +275,25 @@ mod tests {
     #[test]
     fn same_origin_needs_evidence() {
         let host = ("host", "leadistry.com");
-        assert!(is_same_origin(&headers(&[
-            host,
-            ("origin", "https://leadistry.com")
-        ])));
-        assert!(is_same_origin(&headers(&[
-            host,
-            ("origin", "http://LEADISTRY.com")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("origin", "https://evil.example")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("origin", "https://leadistry.com.evil.example")
-        ])));
-        assert!(!is_same_origin(&headers(&[host, ("origin", "null")])));
-        assert!(is_same_origin(&headers(&[
-            host,
-            ("sec-fetch-site", "same-origin")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("sec-fetch-site", "cross-site")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("sec-fetch-site", "same-site")
-        ])));
-        assert!(is_same_origin(&headers(&[
-            host,
-            ("referer", "https://leadistry.com/x?y")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("referer", "https://evil.example/leadistry.com")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            host,
-            ("referer", "https://leadistry.com@evil.example/")
-        ])));
+        for (evidence, same) in [
+            (("origin", "https://leadistry.com"), true),
+            (("origin", "http://LEADISTRY.com"), true),
+            (("origin", "https://evil.example"), false),
+            (("origin", "https://leadistry.com.evil.example"), false),
+            (("origin", "null"), false),
+            (("sec-fetch-site", "same-origin"), true),
+            (("sec-fetch-site", "cross-site"), false),
+            (("sec-fetch-site", "same-site"), false),
+            (("referer", "https://leadistry.com/x?y"), true),
+            (("referer", "https://evil.example/leadistry.com"), false),
+            (("referer", "https://leadistry.com@evil.example/"), false),
+        ] {
+            assert_eq!(
+                is_same_origin(&headers(&[host, evidence])),
+                same,
+                "{evidence:?}"
+            );
+        }
         assert!(!is_same_origin(&headers(&[host])), "no evidence at all");
         assert!(
             !is_same_origin(&headers(&[("origin", "https://leadistry.com")])),
