@@ -7,11 +7,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 DURATION=${DURATION:-60}
 ADDR=127.0.0.1:${BENCH_PORT:-3300}
 command -v wrk >/dev/null || { echo "installing wrk (Debian)"; apt-get install -y -qq wrk >/dev/null; }
-[ "${SKIP_BUILD:-}" = 1 ] || { scripts/setup.sh >/dev/null; cargo leptos build --release; }
+[ "${SKIP_BUILD:-}" = 1 ] || { scripts/setup.sh >/dev/null; cargo leptos build --release --precompress; }
 
-LEPTOS_SITE_ADDR=$ADDR RUST_LOG=warn "$CARGO_TARGET_DIR/release/leadistry" 2>/tmp/leadistry-bench.log &
+# A consent log of its own: the benchmark's receipts must not land in the site's real one.
+work=$(mktemp -d)
+LEPTOS_SITE_ADDR=$ADDR RUST_LOG=warn DATABASE_URL="sqlite://$work/receipts.sqlite?mode=rwc" \
+  "$CARGO_TARGET_DIR/release/leadistry" 2>/tmp/leadistry-bench.log &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://$ADDR/" >/dev/null && break; sleep 0.1; done
 
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$server/status"; }

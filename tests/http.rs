@@ -437,11 +437,7 @@ fn decision_id(body: &str) -> String {
 
 /// 1,000 decisions at once: 1,000 receipts, each id once.
 async fn thousand_concurrent_decisions(app: Router, log: Store) {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        - 1;
+    let since = leadistry::consent::api::server::now() as i64 - 1;
     let requests = (0..1000).map(|i| {
         let app = app.clone();
         let form = if i % 2 == 0 {

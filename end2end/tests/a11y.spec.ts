@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { test, expect, visit, hydratedProject } from './fixtures';
+import { test, expect, visit, hydratedProject, banner, dialog, footerSettings } from './fixtures';
 import type { Page } from '@playwright/test';
 
 const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use', '/no-such-page'];
@@ -20,7 +20,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
         test.skip(!hydratedProject(), 'axe runs as a script in the page');
         if (path === '/no-such-page') consoleErrors.expect(/status of 404/);
         await visit(page, path);
-        await expect(page.getByRole('region', { name: 'Cookies on Leadistry' })).toBeVisible();
+        await expect(banner(page)).toBeVisible();
         expect(await violations(page)).toEqual([]);
       });
     }
@@ -28,8 +28,8 @@ for (const colorScheme of ['light', 'dark'] as const) {
     test('the preferences dialog has no WCAG 2.2 A/AA violation', async ({ page }) => {
       test.skip(!hydratedProject(), 'the dialog needs JavaScript; /cookie-settings is checked above');
       await visit(page, '/');
-      await page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' }).click();
-      await expect(page.getByRole('dialog', { name: 'Cookie preferences' })).toBeVisible();
+      await footerSettings(page).click();
+      await expect(dialog(page)).toBeVisible();
       expect(await violations(page)).toEqual([]);
     });
   });
@@ -37,15 +37,15 @@ for (const colorScheme of ['light', 'dark'] as const) {
 
 test('the banner and the dialog announce themselves with clear names', async ({ page }) => {
   await visit(page, '/');
-  const banner = page.getByRole('region', { name: 'Cookies on Leadistry' });
-  for (const name of ['Accept', 'Reject']) await expect(banner.getByRole('button', { name, exact: true })).toBeVisible();
-  await expect(banner.getByRole('link', { name: 'Preferences' })).toBeVisible();
+  const region = banner(page);
+  for (const name of ['Accept', 'Reject']) await expect(region.getByRole('button', { name, exact: true })).toBeVisible();
+  await expect(region.getByRole('link', { name: 'Preferences' })).toBeVisible();
   if (hydratedProject()) {
-    await banner.getByRole('link', { name: 'Preferences' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Cookie preferences' });
-    await expect(dialog).toBeVisible();
-    await expect(dialog.getByRole('button', { name: 'Close without saving' })).toBeVisible();
-    await expect(dialog.getByRole('switch', { name: 'Analytics & behavioural' })).toBeVisible();
+    await region.getByRole('link', { name: 'Preferences' }).click();
+    const preferences = dialog(page);
+    await expect(preferences).toBeVisible();
+    await expect(preferences.getByRole('button', { name: 'Close without saving' })).toBeVisible();
+    await expect(preferences.getByRole('switch', { name: 'Analytics & behavioural' })).toBeVisible();
   }
 });
 
@@ -53,7 +53,7 @@ test('keyboard focus is always visible and never hidden by the banner', async ({
   test.skip(!hydratedProject(), 'focus order is checked once, with the hydrated page');
   await page.setViewportSize({ width: 375, height: 700 });
   await visit(page, '/cookie-notice');
-  const banner = (await page.getByRole('region', { name: 'Cookies on Leadistry' }).boundingBox())!;
+  const bannerBox = (await banner(page).boundingBox())!;
   const focused = () =>
     page.evaluate(() => {
       const el = document.activeElement as HTMLElement;
@@ -74,7 +74,7 @@ test('keyboard focus is always visible and never hidden by the banner', async ({
     // Scrolling may be animated: wait for it to settle above the banner.
     await expect
       .poll(async () => (await focused()).bottom, { message: `tab stop ${i} clear of the banner`, timeout: 2000 })
-      .toBeLessThanOrEqual(banner.y + 1);
+      .toBeLessThanOrEqual(bannerBox.y + 1);
   }
 });
 

@@ -8,12 +8,13 @@ import {
   storedDecision,
   cookieNames,
   CLARITY_PROJECT,
+  banner,
+  dialog,
+  footerSettings,
+  hyphenated,
 } from './fixtures';
 import type { Page } from '@playwright/test';
 
-const banner = (page: Page) => page.getByRole('region', { name: 'Cookies on Leadistry' });
-const dialog = (page: Page) => page.getByRole('dialog', { name: 'Cookie preferences' });
-const footerSettings = (page: Page) => page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' });
 const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use'];
 
 /** The preferences in one click from the footer: the dialog with JavaScript, the page without. */
@@ -397,9 +398,8 @@ test.describe('hydrated behaviour', () => {
     await banner(page).getByRole('button', { name: 'Reject', exact: true }).click();
     await expect(banner(page)).toBeHidden();
     const { id } = (await storedDecision(context))!;
-    const hyphenated = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
     await visit(page, '/cookie-settings');
-    await expect(page.getByRole('main').locator('.consent-id')).toHaveText(hyphenated);
+    await expect(page.getByRole('main').locator('.consent-id')).toHaveText(hyphenated(id));
   });
 
   test('keyboard only: Tab reaches the choices, the footer opens the dialog, Escape closes it, focus returns', async ({ page }) => {

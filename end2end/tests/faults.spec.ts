@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { test, expect, hydratedProject, storedDecision } from './fixtures';
-import type { Page } from '@playwright/test';
+import { test, expect, hydratedProject, storedDecision, banner } from './fixtures';
 
 // A server of this file's own, so that stopping it disturbs no other test.
 const PORTS = { hydrated: 3101, ssr: 3102 } as const;
-const banner = (page: Page) => page.getByRole('region', { name: 'Cookies on Leadistry' });
 
 test.describe.configure({ mode: 'serial' });
 

@@ -59,6 +59,16 @@ export const test = base.extend<Fixtures>({
 
 export { expect };
 
+/** The consent banner, the preferences dialog, and "Cookie Settings" in the footer. */
+export const banner = (page: Page) => page.getByRole('region', { name: 'Cookies on Leadistry' });
+export const dialog = (page: Page) => page.getByRole('dialog', { name: 'Cookie preferences' });
+export const footerSettings = (page: Page) =>
+  page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' });
+
+/** A consent id as the visitor sees it (a UUID), from the cookie's 32 hex digits. */
+export const hyphenated = (id: string) =>
+  `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+
 /** True in the project that runs with JavaScript on. */
 export function hydratedProject(): boolean {
   return test.info().project.name === 'hydrated';

@@ -1,11 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { test, expect, visit, hydratedProject, storedDecision, cookieNames } from './fixtures';
-import type { Page } from '@playwright/test';
-
-const banner = (page: Page) => page.getByRole('region', { name: 'Cookies on Leadistry' });
-const hyphenated = (id: string) =>
-  `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+import {
+  test,
+  expect,
+  visit,
+  hydratedProject,
+  storedDecision,
+  cookieNames,
+  banner,
+  dialog,
+  footerSettings,
+  hyphenated,
+} from './fixtures';
 
 /** The consent log, as an auditor gets it: the server binary's export command. */
 function exportedReceipts(): Record<string, unknown>[] {
@@ -55,16 +61,15 @@ test.describe('R11 Global Privacy Control', () => {
     expect(await cookieNames(context)).not.toContain('lf_cookie_consent');
 
     if (hydratedProject()) {
-      await page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' }).click();
-      const dialog = page.getByRole('dialog', { name: 'Cookie preferences' });
-      await expect(dialog).toContainText('Global Privacy Control');
-      await expect(dialog.getByRole('switch', { name: 'Analytics & behavioural' })).not.toBeChecked();
+      await footerSettings(page).click();
+      await expect(dialog(page)).toContainText('Global Privacy Control');
+      await expect(dialog(page).getByRole('switch', { name: 'Analytics & behavioural' })).not.toBeChecked();
       const reload = page.waitForEvent('load');
-      await dialog.getByRole('button', { name: 'Accept all' }).click();
+      await dialog(page).getByRole('button', { name: 'Accept all' }).click();
       await reload;
       await expect.poll(() => clarity.requests).toBe(1);
     } else {
-      await page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' }).click();
+      await footerSettings(page).click();
       await page.getByRole('main').getByRole('button', { name: 'Accept all' }).click();
       await expect(page.locator('script#clarity-loader')).toHaveCount(1);
     }

@@ -1,7 +1,16 @@
-import { test, expect, visit, hydratedProject, storedDecision, consentValue, setConsentCookie } from './fixtures';
+import {
+  test,
+  expect,
+  visit,
+  hydratedProject,
+  storedDecision,
+  consentValue,
+  setConsentCookie,
+  banner,
+  footerSettings,
+} from './fixtures';
 import type { Page } from '@playwright/test';
 
-const banner = (page: Page) => page.getByRole('region', { name: 'Cookies on Leadistry' });
 const ATTACKER = 'http://127.0.0.1:3999';
 
 /** Records CSP violations as they happen (the console also reports them as errors). */
@@ -54,7 +63,7 @@ for (const state of ['undecided', 'refused', 'granted'] as const) {
     expect(csp.includes('clarity.ms')).toBe(state !== 'refused');
     if (state === 'granted' && hydratedProject()) await expect.poll(() => clarity.requests).toBe(1);
     if (hydratedProject()) {
-      await page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' }).click();
+      await footerSettings(page).click();
       const load = state === 'refused' ? page.waitForEvent('load') : Promise.resolve();
       await page.getByRole('dialog').getByRole('button', { name: 'Accept all' }).click();
       await load;

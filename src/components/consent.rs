@@ -51,44 +51,43 @@ pub struct Consent {
     return_to: StoredValue<String>,
     /// The state after the visitor saved a choice in this page.
     saved: RwSignal<Option<ConsentSnapshot>>,
+    /// The state in force: the saved one, else the server's, with the browser's privacy
+    /// signal. A memo, so controls update only when it really changes.
+    current: Memo<ConsentSnapshot>,
     pub dialog_open: RwSignal<bool>,
     pub save: ServerAction<SaveConsent>,
     /// Why the last save failed, shown until the next attempt.
     pub error: RwSignal<Option<String>>,
-    /// `navigator.globalPrivacyControl`, for a browser that says it without the header.
-    gpc_in_browser: RwSignal<bool>,
 }
 
 impl Consent {
     pub fn provide(initial: ConsentSnapshot, return_to: String) -> Self {
+        let initial = StoredValue::new(initial);
+        let saved = RwSignal::new(None::<ConsentSnapshot>);
+        // `navigator.globalPrivacyControl`, for a browser that says it without the header.
+        let gpc_in_browser = RwSignal::new(false);
+        let current = Memo::new(move |_| {
+            let mut snapshot = saved.get().unwrap_or_else(|| initial.get_value());
+            snapshot.gpc |= gpc_in_browser.get() && snapshot.decision.is_none();
+            snapshot
+        });
         let consent = Self {
-            initial: StoredValue::new(initial),
+            initial,
             return_to: StoredValue::new(return_to),
-            saved: RwSignal::new(None),
+            saved,
+            current,
             dialog_open: RwSignal::new(false),
             save: ServerAction::new(),
             error: RwSignal::new(None),
-            gpc_in_browser: RwSignal::new(false),
         };
         provide_context(consent);
         consent.apply_saves();
-        consent.after_page_hydrates();
-        consent
-    }
-
-    /// What only the browser knows, applied once every island of the page has hydrated.
-    /// Leptos' island script hydrates them one after another in microtasks, so a timeout
-    /// runs after the last; a change before then would make a later island meet HTML it
-    /// did not render.
-    fn after_page_hydrates(self) {
         #[cfg(feature = "hydrate")]
-        set_timeout(
-            move || {
-                self.gpc_in_browser.set(browser_sends_gpc());
-                mark_hydrated();
-            },
-            std::time::Duration::ZERO,
-        );
+        after_page_hydrates(move || {
+            gpc_in_browser.set(browser_sends_gpc());
+            mark_hydrated();
+        });
+        consent
     }
 
     pub fn expect() -> Self {
@@ -97,16 +96,11 @@ impl Consent {
 
     /// The current state.
     pub fn current(&self) -> ConsentSnapshot {
-        let gpc = self.gpc_in_browser.get();
-        let mut snapshot = self.saved.get().unwrap_or_else(|| self.initial.get_value());
-        snapshot.gpc |= gpc && snapshot.decision.is_none();
-        snapshot
+        self.current.get()
     }
 
     fn current_untracked(&self) -> ConsentSnapshot {
-        self.saved
-            .get_untracked()
-            .unwrap_or_else(|| self.initial.get_value())
+        self.current.get_untracked()
     }
 
     /// Opens the preferences dialog; a plain link to `/cookie-settings` when JavaScript is off.
@@ -216,6 +210,15 @@ pub fn ConsentRoot(
         <Clarity />
         {children()}
     }
+}
+
+/// Runs `f` once every island of the page has hydrated: what only the browser knows waits
+/// for it. Leptos' island script hydrates them one after another in microtasks, so a
+/// timeout runs after the last; a change before then would make a later island meet HTML it
+/// did not render.
+#[cfg(feature = "hydrate")]
+fn after_page_hydrates(f: impl FnOnce() + 'static) {
+    set_timeout(f, std::time::Duration::ZERO);
 }
 
 /// Sets `data-hydrated` on `<html>`: tests wait for it, and it is the plainest proof that

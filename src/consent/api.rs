@@ -1,4 +1,4 @@
-//! The consent state the server renders with, and the server functions that read and save it.
+//! The consent state the server renders with, and the server function that saves it.
 
 use super::decision::{Decision, Method};
 use crate::catalog::{Category, CATALOG};
@@ -149,11 +149,13 @@ pub mod server {
     /// The visitor's state and the path (with query) of the page being rendered. Without
     /// them (never in a page request) the visitor counts as undecided.
     pub fn page_state() -> (ConsentSnapshot, String) {
-        let (Ok(settings), Ok(parts)) = (settings(), request()) else {
-            return (ConsentSnapshot::default(), "/".into());
-        };
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        (snapshot_of(&parts.headers, &settings), path.into())
+        let state = settings().ok().and_then(|settings| {
+            with_context::<Parts, _>(|parts| {
+                let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                (snapshot_of(&parts.headers, &settings), path.to_string())
+            })
+        });
+        state.unwrap_or_else(|| (ConsentSnapshot::default(), "/".into()))
     }
 
     /// A browser's own form post (no JavaScript) asks for HTML back.

@@ -50,7 +50,7 @@ fn secure(settings: &SiteSettings) -> &'static str {
 /// `HttpOnly`: the server renders the state; scripts have no reason to read the cookie.
 pub fn set_consent(decision: &Decision, settings: &SiteSettings) -> HeaderValue {
     let value = FromToStringCodec::encode(decision).expect("Display cannot fail");
-    let max_age = u64::from(settings.consent_lifetime_days) * 86_400;
+    let max_age = super::api::server::policy(settings).lifetime_secs;
     let cookie = format!(
         "{CONSENT_COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Lax; HttpOnly{}",
         secure(settings)

@@ -18,8 +18,6 @@ pub enum Method {
     Settings,
     /// A form posted without JavaScript.
     Form,
-    /// The browser's Global Privacy Control signal.
-    Gpc,
 }
 
 impl Method {
@@ -28,7 +26,6 @@ impl Method {
             Method::Banner => 'b',
             Method::Settings => 's',
             Method::Form => 'f',
-            Method::Gpc => 'g',
         }
     }
 
@@ -37,7 +34,6 @@ impl Method {
             "b" => Method::Banner,
             "s" => Method::Settings,
             "f" => Method::Form,
-            "g" => Method::Gpc,
             _ => return None,
         })
     }
@@ -47,14 +43,13 @@ impl Method {
             Method::Banner => "banner",
             Method::Settings => "settings",
             Method::Form => "form",
-            Method::Gpc => "gpc",
         }
     }
 }
 
 /// A 128-bit consent id, shown to the visitor as a UUID (and sent as one: JSON numbers
 /// cannot hold 128 bits).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub struct ConsentId(pub u128);
 
@@ -173,7 +168,7 @@ impl FromStr for Decision {
 }
 
 /// Why a cookie does not count as a decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NoDecision {
     /// No consent cookie.
     Missing,
@@ -235,7 +230,7 @@ mod tests {
 
     #[test]
     fn codec_round_trips_every_method_and_choice() {
-        for method in [Method::Banner, Method::Settings, Method::Form, Method::Gpc] {
+        for method in [Method::Banner, Method::Settings, Method::Form] {
             for analytics in [true, false] {
                 let decision = Decision {
                     method,

@@ -1,5 +1,5 @@
-//! The visitor's consent: the decision and its cookie format, the server functions that
-//! read and save it, and (on the server) the cookie headers.
+//! The visitor's consent: the decision and its cookie format, how the server reads it from a
+//! request, the server function that saves it, and (on the server) the cookie headers.
 
 pub mod api;
 pub mod decision;

@@ -26,9 +26,10 @@ fn provide_server_context(
         provide_context(settings.clone());
         provide_context(log.clone());
         provide_context(stylesheet.clone());
-        let nonce = use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned());
-        if let Some(nonce) = nonce {
+        let nonce = with_context::<http::request::Parts, _>(|parts| {
+            parts.extensions.get::<leptos::nonce::Nonce>().cloned()
+        });
+        if let Some(nonce) = nonce.flatten() {
             provide_context(nonce);
         }
     }
@@ -43,7 +44,7 @@ pub fn router(config: Config, log: ConsentLog) -> Router {
         settings,
         reload_socket: std::env::var("LEPTOS_WATCH").ok().map(|_| {
             let port = leptos.reload_port;
-            format!("ws://127.0.0.1:{port} ws://localhost:{port}")
+            format!(" ws://127.0.0.1:{port} ws://localhost:{port}")
         }),
     };
     let routes = generate_route_list(App);

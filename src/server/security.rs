@@ -2,7 +2,10 @@
 //! consent forms, and security headers with a fresh CSP nonce per request.
 
 use crate::config::SiteSettings;
-use crate::consent::{api::server::snapshot_of, cookie};
+use crate::consent::{
+    api::{server::snapshot_of, SaveConsent},
+    cookie,
+};
 use axum::{
     body::{to_bytes, Body},
     extract::{Request, State},
@@ -11,6 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use leptos::nonce::Nonce;
+use leptos::server_fn::ServerFn;
 use std::sync::Arc;
 
 /// Larger `Cookie` headers are refused: this site writes one short cookie.
@@ -19,12 +23,12 @@ pub const MAX_COOKIE_BYTES: usize = 8 * 1024;
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
 /// Where server functions live; every POST there must come from this site.
 const SERVER_FN_PREFIX: &str = "/api/";
-const CONSENT_ENDPOINT: &str = "/api/consent";
 const CONSENT_FIELDS: &[&str] = &["choice", "source", "return_to"];
 
-/// Microsoft Clarity's tag, its scripts, and where it sends data.
-const CLARITY_SCRIPT_HOSTS: &str = "https://www.clarity.ms https://scripts.clarity.ms";
-const CLARITY_DATA_HOSTS: &str = "https://*.clarity.ms https://c.bing.com";
+/// Microsoft Clarity's tag, its scripts, and where it sends data (each after a space, as
+/// they follow other sources in the policy).
+const CLARITY_SCRIPT_HOSTS: &str = " https://www.clarity.ms https://scripts.clarity.ms";
+const CLARITY_DATA_HOSTS: &str = " https://*.clarity.ms https://c.bing.com";
 
 /// A request refused before it reaches the application, with the reason in plain text.
 struct Refusal {
@@ -63,7 +67,7 @@ pub async fn guard(request: Request, next: Next) -> Response {
         )
         .into_response();
     }
-    let request = if request.uri().path() == CONSENT_ENDPOINT {
+    let request = if request.uri().path() == <SaveConsent as ServerFn>::PATH {
         match strict_consent_form(request).await {
             Ok(request) => request,
             Err(refusal) => return refusal.into_response(),
@@ -190,7 +194,7 @@ async fn argument_errors_are_bad_requests(response: Response) -> Response {
 #[derive(Clone)]
 pub struct HeaderPolicy {
     pub settings: Arc<SiteSettings>,
-    /// `cargo leptos watch`'s live-reload socket, allowed only while watching.
+    /// `cargo leptos watch`'s live-reload socket (after a space), allowed only while watching.
     pub reload_socket: Option<String>,
 }
 
@@ -206,12 +210,12 @@ pub async fn secure_headers(
     let mut response = next.run(request).await;
     let csp = content_security_policy(&nonce, clarity, policy.reload_socket.as_deref());
     let headers = response.headers_mut();
-    let mut set = |name: header::HeaderName, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
-        }
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
     };
-    set(header::CONTENT_SECURITY_POLICY, &csp);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     set(
@@ -229,11 +233,12 @@ pub async fn secure_headers(
 }
 
 /// Clarity's hosts are in the policy unless the visitor refused analytics, by a choice or by
-/// Global Privacy Control (or Clarity is not configured). An undecided visitor keeps them so that Accept can load Clarity without a
-/// reload; the consent gate, not the policy, is what keeps Clarity away until then.
+/// Global Privacy Control (or Clarity is not configured). An undecided visitor keeps them so
+/// that Accept can load Clarity without a reload; the consent gate, not the policy, is what
+/// keeps Clarity away until then.
 fn clarity_allowed(settings: &SiteSettings, headers: &HeaderMap) -> bool {
     let snapshot = snapshot_of(headers, settings);
-    snapshot.clarity_project_id.is_some() && snapshot.decision.as_ref().is_none_or(|d| d.analytics)
+    snapshot.clarity_project_id.is_some() && !snapshot.refused()
 }
 
 pub fn content_security_policy(
@@ -242,14 +247,11 @@ pub fn content_security_policy(
     reload_socket: Option<&str>,
 ) -> String {
     let (scripts, data) = if clarity {
-        (
-            format!(" {CLARITY_SCRIPT_HOSTS}"),
-            format!(" {CLARITY_DATA_HOSTS}"),
-        )
+        (CLARITY_SCRIPT_HOSTS, CLARITY_DATA_HOSTS)
     } else {
-        (String::new(), String::new())
+        ("", "")
     };
-    let reload = reload_socket.map(|s| format!(" {s}")).unwrap_or_default();
+    let reload = reload_socket.unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{scripts}; \
          connect-src 'self'{data}{reload}; img-src 'self' data:{data}; style-src 'self'; \
