@@ -399,6 +399,13 @@ fn clarity_hosts_are_in_the_policy_only_for_visitors_who_did_not_refuse() {
         let (response, body) = send(page_with_cookies(&[granted])).await;
         assert!(csp(&response).contains("https://www.clarity.ms"));
         assert!(body.contains("id=\"clarity-loader\""));
+        let undecided = send(page_with_cookies(&[])).await.0;
+        assert!(csp(&undecided).contains("https://www.clarity.ms"));
+        let mut gpc = page_with_cookies(&[]);
+        gpc.headers_mut()
+            .insert("sec-gpc", header::HeaderValue::from_static("1"));
+        let (response, _) = send(gpc).await;
+        assert!(!csp(&response).contains("clarity"), "GPC is a refusal");
     })
 }
 
