@@ -2,7 +2,7 @@ use crate::components::{
     consent::ConsentRoot,
     layout::{SiteFooter, SiteHeader},
 };
-use crate::consent::api::server::page_state;
+use crate::consent::server::page_state;
 use crate::routes::{
     cookie_notice::CookieNoticePage, cookie_settings::CookieSettingsPage, document::DocumentPage,
     home::HomePage, not_found::NotFound,

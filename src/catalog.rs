@@ -21,7 +21,7 @@ impl Category {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Serialize)]
 pub struct CookieCategory {
     pub category: Category,
     /// Heading as the Cookie Notice writes it.

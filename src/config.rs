@@ -5,7 +5,8 @@
 //! Any invalid value stops the server with a message naming the key and what it allows.
 
 use leptos::config::{get_configuration, LeptosOptions};
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use serde::Deserialize;
+use std::{net::SocketAddr, path::PathBuf};
 
 /// Default location of the configuration file, relative to the working directory.
 pub const DEFAULT_CONFIG_PATH: &str = "Leptos.toml";
@@ -37,19 +38,12 @@ pub struct SiteSettings {
     pub receipt_retention_days: u32,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration `{key}`: {message}")]
 pub struct ConfigError {
     pub key: String,
     pub message: String,
 }
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration `{}`: {}", self.key, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// The whole runtime configuration.
 #[derive(Clone, Debug)]
@@ -84,107 +78,124 @@ impl Config {
     }
 }
 
-/// One `[leadistry]` key: its name in the file and the variable that overrides it.
-struct Key {
-    name: &'static str,
-    env: &'static str,
+/// `[leadistry]` as written. Serde refuses unknown keys; `Key` checks each value, with the
+/// environment overriding the file.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileSettings {
+    clarity_project_id: Option<toml::Value>,
+    policy_revision: Option<toml::Value>,
+    consent_lifetime_days: Option<toml::Value>,
+    cookie_domain: Option<toml::Value>,
+    secure_cookies: Option<toml::Value>,
+    content_dir: Option<toml::Value>,
+    database_url: Option<toml::Value>,
+    receipt_retention_days: Option<toml::Value>,
 }
 
-impl Key {
-    const fn new(name: &'static str, env: &'static str) -> Self {
-        Self { name, env }
+impl FileSettings {
+    fn from_file(text: &str) -> Result<Self, ConfigError> {
+        let file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
+            key: "Leptos.toml".into(),
+            message: e.message().to_string(),
+        })?;
+        match file.get("leadistry") {
+            None => Ok(Self::default()),
+            Some(table @ toml::Value::Table(_)) => {
+                table.clone().try_into().map_err(|e: toml::de::Error| {
+                    let message = e.message();
+                    let field = message
+                        .strip_prefix("unknown field `")
+                        .and_then(|rest| rest.split('`').next())
+                        .unwrap_or_default();
+                    ConfigError {
+                        key: format!("leadistry.{field}"),
+                        message: format!("unknown key ({message})"),
+                    }
+                })
+            }
+            Some(_) => Err(ConfigError {
+                key: "leadistry".into(),
+                message: "must be a table ([leadistry])".into(),
+            }),
+        }
     }
 }
 
-const CLARITY_PROJECT_ID: Key = Key::new("clarity-project-id", "LEADISTRY_CLARITY_PROJECT_ID");
-const POLICY_REVISION: Key = Key::new("policy-revision", "LEADISTRY_POLICY_REVISION");
-const CONSENT_LIFETIME_DAYS: Key =
-    Key::new("consent-lifetime-days", "LEADISTRY_CONSENT_LIFETIME_DAYS");
-const COOKIE_DOMAIN: Key = Key::new("cookie-domain", "LEADISTRY_COOKIE_DOMAIN");
-const SECURE_COOKIES: Key = Key::new("secure-cookies", "LEADISTRY_SECURE_COOKIES");
-const CONTENT_DIR: Key = Key::new("content-dir", "LEADISTRY_CONTENT_DIR");
-const DATABASE_URL: Key = Key::new("database-url", "DATABASE_URL");
-const RECEIPT_RETENTION_DAYS: Key =
-    Key::new("receipt-retention-days", "LEADISTRY_RECEIPT_RETENTION_DAYS");
-const KEYS: [&Key; 8] = [
-    &CLARITY_PROJECT_ID,
-    &POLICY_REVISION,
-    &CONSENT_LIFETIME_DAYS,
-    &COOKIE_DOMAIN,
-    &SECURE_COOKIES,
-    &CONTENT_DIR,
-    &DATABASE_URL,
-    &RECEIPT_RETENTION_DAYS,
-];
-
-struct Source<'a> {
-    table: toml::Table,
+/// One `[leadistry]` key, with its value from the file, and the environment to look in.
+struct Key<'a> {
+    name: &'static str,
+    file: Option<toml::Value>,
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-impl Source<'_> {
-    /// The raw value of a key as text: the environment wins over the file.
-    fn raw(&self, key: &Key) -> Result<Option<String>, ConfigError> {
-        if let Some(value) = (self.env)(key.env) {
+impl Key<'_> {
+    /// The variable that overrides the key: `LEADISTRY_` and the key in upper snake case,
+    /// except the conventional `DATABASE_URL`.
+    fn variable(&self) -> String {
+        match self.name {
+            "database-url" => "DATABASE_URL".into(),
+            name => format!("LEADISTRY_{}", name.to_ascii_uppercase().replace('-', "_")),
+        }
+    }
+
+    /// The raw value as text: the environment wins over the file.
+    fn raw(&self) -> Result<Option<String>, ConfigError> {
+        if let Some(value) = (self.env)(&self.variable()) {
             return Ok(Some(value.trim().to_string()));
         }
-        match self.table.get(key.name) {
+        match &self.file {
             None => Ok(None),
             Some(toml::Value::String(s)) => Ok(Some(s.trim().to_string())),
             Some(toml::Value::Integer(i)) => Ok(Some(i.to_string())),
             Some(toml::Value::Boolean(b)) => Ok(Some(b.to_string())),
-            Some(other) => Err(invalid(
-                key,
-                &other.to_string(),
-                "a string, a number or a boolean",
-            )),
+            Some(other) => Err(self.invalid(&other.to_string(), "a string, a number or a boolean")),
         }
     }
 
-    fn number(&self, key: &Key, default: u32, min: u32, max: u32) -> Result<u32, ConfigError> {
+    fn invalid(&self, value: &str, allowed: &str) -> ConfigError {
+        ConfigError {
+            key: format!("leadistry.{}", self.name),
+            message: format!(
+                "{value:?} is not allowed (set in Leptos.toml or {}); expected {allowed}",
+                self.variable()
+            ),
+        }
+    }
+
+    fn number(&self, default: u32, min: u32, max: u32) -> Result<u32, ConfigError> {
         let allowed = format!("a whole number from {min} to {max}");
-        match self.raw(key)? {
+        match self.raw()? {
             None => Ok(default),
             Some(text) => match text.parse::<u32>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(invalid(key, &text, &allowed)),
+                _ => Err(self.invalid(&text, &allowed)),
             },
         }
     }
 
-    fn flag(&self, key: &Key, default: bool) -> Result<bool, ConfigError> {
-        match self.raw(key)?.as_deref() {
+    fn flag(&self, default: bool) -> Result<bool, ConfigError> {
+        match self.raw()?.as_deref() {
             None => Ok(default),
             Some("true") => Ok(true),
             Some("false") => Ok(false),
-            Some(other) => Err(invalid(key, other, "true or false")),
+            Some(other) => Err(self.invalid(other, "true or false")),
         }
     }
 
     /// A string setting where an empty value means "not set".
     fn optional(
         &self,
-        key: &Key,
         valid: fn(&str) -> Option<String>,
         allowed: &str,
     ) -> Result<Option<String>, ConfigError> {
-        match self.raw(key)? {
+        match self.raw()? {
             None => Ok(None),
             Some(text) if text.is_empty() => Ok(None),
             Some(text) => valid(&text)
                 .map(Some)
-                .ok_or_else(|| invalid(key, &text, allowed)),
+                .ok_or_else(|| self.invalid(&text, allowed)),
         }
-    }
-}
-
-fn invalid(key: &Key, value: &str, allowed: &str) -> ConfigError {
-    ConfigError {
-        key: format!("leadistry.{}", key.name),
-        message: format!(
-            "{value:?} is not allowed (set in Leptos.toml or {}); expected {allowed}",
-            key.env
-        ),
     }
 }
 
@@ -226,64 +237,46 @@ impl SiteSettings {
         site_addr: SocketAddr,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
-            key: "Leptos.toml".into(),
-            message: e.message().to_string(),
-        })?;
-        let table = match file.get("leadistry") {
-            None => toml::Table::new(),
-            Some(toml::Value::Table(t)) => t.clone(),
-            Some(_) => {
-                return Err(ConfigError {
-                    key: "leadistry".into(),
-                    message: "must be a table ([leadistry])".into(),
-                })
-            }
-        };
-        if let Some(unknown) = table.keys().find(|k| KEYS.iter().all(|key| key.name != *k)) {
-            let known: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
-            return Err(ConfigError {
-                key: format!("leadistry.{unknown}"),
-                message: format!("unknown key; the known keys are {}", known.join(", ")),
-            });
-        }
-        let source = Source { table, env };
-        let consent_lifetime_days = source.number(
-            &CONSENT_LIFETIME_DAYS,
+        let FileSettings {
+            clarity_project_id,
+            policy_revision,
+            consent_lifetime_days,
+            cookie_domain,
+            secure_cookies,
+            content_dir,
+            database_url: database,
+            receipt_retention_days,
+        } = FileSettings::from_file(text)?;
+        let key = |name, file| Key { name, file, env };
+        let consent_lifetime_days = key("consent-lifetime-days", consent_lifetime_days).number(
             DEFAULT_CONSENT_LIFETIME_DAYS,
             1,
             MAX_CONSENT_LIFETIME_DAYS,
         )?;
         Ok(Self {
-            clarity_project_id: source.optional(
-                &CLARITY_PROJECT_ID,
+            clarity_project_id: key("clarity-project-id", clarity_project_id).optional(
                 clarity_id,
                 "4 to 32 lowercase letters or digits, or \"\" to disable Clarity",
             )?,
-            policy_revision: source.number(&POLICY_REVISION, 1, 1, u32::MAX)?,
+            policy_revision: key("policy-revision", policy_revision).number(1, 1, u32::MAX)?,
             consent_lifetime_days,
-            cookie_domain: source.optional(
-                &COOKIE_DOMAIN,
+            cookie_domain: key("cookie-domain", cookie_domain).optional(
                 domain,
                 "a domain name such as leadistry.com, or \"\" for the host only",
             )?,
-            secure_cookies: source.flag(&SECURE_COOKIES, !site_addr.ip().is_loopback())?,
+            secure_cookies: key("secure-cookies", secure_cookies)
+                .flag(!site_addr.ip().is_loopback())?,
             content_dir: PathBuf::from(
-                source
-                    .raw(&CONTENT_DIR)?
+                key("content-dir", content_dir)
+                    .raw()?
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "content".into()),
             ),
-            database_url: source
-                .optional(
-                    &DATABASE_URL,
-                    database_url,
-                    "a sqlite:… or postgres://… URL",
-                )?
+            database_url: key("database-url", database)
+                .optional(database_url, "a sqlite:… or postgres://… URL")?
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             // Proof must outlive every decision it proves.
-            receipt_retention_days: source.number(
-                &RECEIPT_RETENTION_DAYS,
+            receipt_retention_days: key("receipt-retention-days", receipt_retention_days).number(
                 DEFAULT_RECEIPT_RETENTION_DAYS,
                 consent_lifetime_days,
                 MAX_RECEIPT_RETENTION_DAYS,

@@ -1,23 +1,39 @@
-//! Operator-supplied documents: Markdown files in the configured content folder.
+//! Operator-supplied documents (`content/*.md`): the type, the loader and the renderer.
 
-use crate::routes::document::Document;
+use crate::config::SiteSettings;
+use leptos::prelude::*;
 use pulldown_cmark::{html, Event, HeadingLevel, Parser, Tag, TagEnd};
-use std::path::Path;
+use std::{path::Path, sync::Arc};
+
+/// A document rendered from Markdown on the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    pub title: String,
+    pub html: String,
+}
 
 /// The only documents that can be asked for; a slug is never used as a path otherwise.
 pub const SLUGS: &[&str] = &["privacy", "terms", "acceptable-use"];
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
+    #[error("no such document")]
     Unknown,
-    Unreadable(std::io::Error),
+    #[error("cannot read the document: {0}")]
+    Unreadable(#[from] std::io::Error),
 }
 
-impl std::fmt::Display for DocumentError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DocumentError::Unknown => write!(f, "no such document"),
-            DocumentError::Unreadable(e) => write!(f, "cannot read the document: {e}"),
+/// Reads a document while the page renders; a missing one makes the page a 404.
+pub async fn load(slug: &str) -> Option<Document> {
+    let settings = use_context::<Arc<SiteSettings>>()?;
+    match read(&settings.content_dir, slug).await {
+        Ok(document) => Some(document),
+        Err(error) => {
+            tracing::error!(%slug, %error, "document unavailable");
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::NOT_FOUND);
+            }
+            None
         }
     }
 }
@@ -26,9 +42,7 @@ pub async fn read(dir: &Path, slug: &str) -> Result<Document, DocumentError> {
     if !SLUGS.contains(&slug) {
         return Err(DocumentError::Unknown);
     }
-    let text = tokio::fs::read_to_string(dir.join(format!("{slug}.md")))
-        .await
-        .map_err(DocumentError::Unreadable)?;
+    let text = tokio::fs::read_to_string(dir.join(format!("{slug}.md"))).await?;
     Ok(render(&text, slug))
 }
 

@@ -2,6 +2,10 @@
 //!
 //! Pages render on the server only. The browser hydrates the islands (the consent controls,
 //! in `components::consent`), so the WASM holds those and nothing of the router or pages.
+//!
+//! Dependencies point one way: `server` → `app`, `routes` → `components` → `consent`,
+//! `analytics` → `catalog`, `wording`, `date`; `tests/architecture.rs` checks that no file
+//! imports one that imports it back.
 
 // The page's view type, nested inside an island, is deeper than the default limit allows.
 #![recursion_limit = "256"]
@@ -10,11 +14,15 @@ pub mod analytics;
 pub mod catalog;
 pub mod components;
 pub mod consent;
+pub mod date;
+pub mod wording;
 
 #[cfg(feature = "ssr")]
 pub mod app;
 #[cfg(feature = "ssr")]
 pub mod config;
+#[cfg(feature = "ssr")]
+pub mod content;
 #[cfg(feature = "ssr")]
 pub mod receipts;
 #[cfg(feature = "ssr")]

@@ -11,22 +11,11 @@ import {
   banner,
   dialog,
   footerSettings,
-  hyphenated,
+  openPreferences,
 } from './fixtures';
 import type { Page } from '@playwright/test';
 
 const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use'];
-
-/** The preferences in one click from the footer: the dialog with JavaScript, the page without. */
-async function openPreferences(page: Page) {
-  await footerSettings(page).click();
-  if (hydratedProject()) {
-    await expect(dialog(page)).toBeVisible();
-    return dialog(page);
-  }
-  await expect(page).toHaveURL('/cookie-settings');
-  return page.getByRole('main');
-}
 
 async function clarityLoaded(page: Page) {
   return page.evaluate(() => (window as unknown as { __clarityLoaded?: boolean }).__clarityLoaded === true);
@@ -391,15 +380,6 @@ test.describe('hydrated behaviour', () => {
     await expect(banner(page)).toBeVisible();
     expect(await storedDecision(context)).toBeUndefined();
     expect(clarity.requests).toBe(0);
-  });
-
-  test('the dialog shows the decision id the visitor can quote', async ({ page, context }) => {
-    await visit(page, '/');
-    await banner(page).getByRole('button', { name: 'Reject', exact: true }).click();
-    await expect(banner(page)).toBeHidden();
-    const { id } = (await storedDecision(context))!;
-    await visit(page, '/cookie-settings');
-    await expect(page.getByRole('main').locator('.consent-id')).toHaveText(hyphenated(id));
   });
 
   test('keyboard only: Tab reaches the choices, the footer opens the dialog, Escape closes it, focus returns', async ({ page }) => {

@@ -65,6 +65,17 @@ export const dialog = (page: Page) => page.getByRole('dialog', { name: 'Cookie p
 export const footerSettings = (page: Page) =>
   page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' });
 
+/** The preferences in one click from the footer: the dialog with JavaScript, the page without. */
+export async function openPreferences(page: Page) {
+  await footerSettings(page).click();
+  if (hydratedProject()) {
+    await expect(dialog(page)).toBeVisible();
+    return dialog(page);
+  }
+  await expect(page).toHaveURL('/cookie-settings');
+  return page.getByRole('main');
+}
+
 /** A consent id as the visitor sees it (a UUID), from the cookie's 32 hex digits. */
 export const hyphenated = (id: string) =>
   `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;

@@ -11,6 +11,7 @@ import {
   dialog,
   footerSettings,
   hyphenated,
+  openPreferences,
 } from './fixtures';
 
 /** The consent log, as an auditor gets it: the server binary's export command. */
@@ -47,6 +48,20 @@ test('R9 every decision has a receipt, and the visitor can see its id', async ({
   await visit(page, '/cookie-settings');
   await expect(page.getByRole('main').locator('.consent-id')).toHaveText(id);
   await expect(page.getByRole('main')).toContainText('analytics refused');
+});
+
+test('R9 the preferences show the decision in force, its date and id, on any page', async ({ page, context }) => {
+  await visit(page, '/');
+  await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
+  await expect(banner(page)).toBeHidden();
+  const decision = (await storedDecision(context))!;
+  const date = new Date(decision.decidedAt * 1000).toISOString().slice(0, 10);
+  await visit(page, '/privacy');
+  const preferences = await openPreferences(page);
+  await expect(preferences.locator('.consent-id')).toHaveText(hyphenated(decision.id));
+  await expect(preferences.locator('.decision-summary')).toHaveText(
+    `Your current choice: analytics allowed, decided on ${date} (UTC). Decision id: ${hyphenated(decision.id)}`,
+  );
 });
 
 test.describe('R11 Global Privacy Control', () => {

@@ -1,6 +1,6 @@
 //! Microsoft Clarity, present only while the visitor's consent says analytics is granted.
 
-use crate::components::consent::Consent;
+use crate::consent::context::use_consent;
 use leptos::prelude::*;
 
 /// Microsoft's standard loader, then the consent signal. The id is validated at start-up
@@ -16,12 +16,20 @@ fn loader(project_id: &str) -> String {
 }
 
 /// Renders the Clarity loader while analytics is granted, and nothing otherwise: no
-/// placeholder script of any kind.
+/// placeholder script of any kind. When the visitor withdraws on the page, it stops Clarity.
 #[component]
 pub fn Clarity() -> impl IntoView {
-    let consent = Consent::expect();
+    let consent = use_consent();
     // A memo, so that saving the same choice again does not insert the loader a second time.
     let project = Memo::new(move |_| consent.current().clarity_to_load());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |was_granted: Option<bool>| {
+        let granted = consent.current().analytics_granted();
+        if was_granted == Some(true) && !granted {
+            withdraw();
+        }
+        granted
+    });
     move || {
         project.get().map(|id| {
             view! {
@@ -57,7 +65,7 @@ fn page_nonce() -> Option<String> {
 /// them, and reload so that its script is gone (after a denied signal it keeps running
 /// without cookies); the server no longer renders the loader.
 #[cfg(feature = "hydrate")]
-pub fn withdraw() {
+fn withdraw() {
     use crate::catalog::CLARITY_FIRST_PARTY_COOKIES;
     use wasm_bindgen::{JsCast, JsValue};
 

@@ -1,4 +1,4 @@
-use super::consent::{CookieSettingsLink, GpcNotice};
+use super::consent::settings::{CookieSettingsLink, GpcNotice};
 use leptos::prelude::*;
 use leptos_router::components::A;
 

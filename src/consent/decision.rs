@@ -118,16 +118,9 @@ impl fmt::Display for Decision {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed consent cookie")]
 pub struct MalformedDecision;
-
-impl fmt::Display for MalformedDecision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("malformed consent cookie")
-    }
-}
-
-impl std::error::Error for MalformedDecision {}
 
 impl FromStr for Decision {
     type Err = MalformedDecision;

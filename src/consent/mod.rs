@@ -1,9 +1,13 @@
-//! The visitor's consent: the decision and its cookie format, how the server reads it from a
-//! request, the server function that saves it, and (on the server) the cookie headers.
+//! The visitor's consent: the decision and its rules, the state a page renders from, the
+//! consent form, the page's consent context, the server function that saves a decision, and
+//! (on the server) how a request's cookie becomes a state.
 
 pub mod api;
+pub mod context;
 pub mod decision;
+pub mod form;
 pub mod redirect;
+pub mod state;
 
 #[cfg(feature = "ssr")]
-pub mod cookie;
+pub mod server;

@@ -64,27 +64,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
 
 /// Unix seconds, or `YYYY-MM-DD` (midnight UTC).
 pub fn parse_time(text: &str) -> Result<i64, String> {
-    let invalid = || format!("{text:?} is not Unix seconds or a date YYYY-MM-DD");
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse().map_err(|_| invalid());
-    }
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts[..] else {
-        return Err(invalid());
-    };
-    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i64>(), m.parse::<i64>(), d.parse::<i64>()) else {
-        return Err(invalid());
-    };
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(invalid());
-    }
-    // Howard Hinnant's days-from-civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok((era * 146_097 + doe - 719_468) * 86_400)
+    let seconds = (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse().ok())
+        .flatten();
+    seconds
+        .or_else(|| crate::date::parse_utc_date(text))
+        .ok_or_else(|| format!("{text:?} is not Unix seconds or a date YYYY-MM-DD"))
 }
 
 fn csv_field(value: &str) -> String {
@@ -142,7 +127,7 @@ pub async fn run(command: Command, store: &Store, retention_days: u32) -> Result
             write(&receipts, &format, &mut out).map_err(|e| e.to_string())
         }
         Command::Prune => {
-            let now = crate::consent::api::server::now() as i64;
+            let now = crate::date::now() as i64;
             let before = now - i64::from(retention_days) * 86_400;
             let deleted = store.prune(before).await.map_err(|e| e.to_string())?;
             eprintln!("pruned {deleted} receipts decided before {before} (Unix seconds)");

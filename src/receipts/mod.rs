@@ -5,6 +5,7 @@ pub mod cli;
 
 use crate::catalog::{Category, CATALOG};
 use crate::consent::decision::Decision;
+use crate::wording::WORDING;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{any::AnyPoolOptions, AnyPool, Row};
@@ -49,40 +50,21 @@ impl Receipt {
     }
 }
 
-/// The fingerprint of the policy as shown: the catalog and every sentence of the controls.
-pub fn policy_fingerprint(wording: &[&str]) -> String {
-    let mut hash = Sha256::new();
-    for c in CATALOG {
-        for part in [c.category.key(), c.name, c.purpose, c.examples] {
-            hash.update(part.as_bytes());
-            hash.update([0]);
-        }
-        hash.update(c.cookies.join(",").as_bytes());
-        hash.update([u8::from(c.can_disable), 0]);
-    }
-    for sentence in wording {
-        hash.update(sentence.as_bytes());
-        hash.update([0]);
-    }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+/// The fingerprint of the policy as shown: SHA-256 of the cookie catalog and of every
+/// sentence and label of the consent controls, as JSON (so a field added to either is
+/// covered without a change here).
+pub fn policy_fingerprint() -> String {
+    fingerprint_of(&serde_json::json!({ "catalog": CATALOG, "wording": WORDING }))
 }
 
-#[derive(Debug)]
-pub struct StoreError(sqlx::Error);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "consent log: {}", self.0)
-    }
+fn fingerprint_of(policy: &serde_json::Value) -> String {
+    let hash = Sha256::digest(policy.to_string().as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl std::error::Error for StoreError {}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        Self(error)
-    }
-}
+#[derive(Debug, thiserror::Error)]
+#[error("consent log: {0}")]
+pub struct StoreError(#[from] sqlx::Error);
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(error: sqlx::migrate::MigrateError) -> Self {
@@ -99,11 +81,17 @@ pub struct ConsentLog {
 
 impl ConsentLog {
     pub fn new(store: Store) -> Self {
-        let fingerprint = policy_fingerprint(crate::components::consent::WORDING);
         Self {
             store,
-            fingerprint: fingerprint.into(),
+            fingerprint: policy_fingerprint().into(),
         }
+    }
+
+    /// Appends the receipt of a decision; it is durable when this returns `Ok`.
+    pub async fn record(&self, decision: &Decision) -> Result<(), StoreError> {
+        self.store
+            .append(&Receipt::of(decision, &self.fingerprint))
+            .await
     }
 
     /// Warns when the catalog or the wording changed but the policy revision did not.
@@ -251,15 +239,37 @@ mod tests {
     use crate::consent::decision::{ConsentId, Method};
 
     #[test]
-    fn the_fingerprint_changes_with_the_wording() {
-        let a = policy_fingerprint(&["Accept"]);
-        assert_eq!(a.len(), 64);
-        assert_eq!(a, policy_fingerprint(&["Accept"]));
-        assert_ne!(a, policy_fingerprint(&["Accept!"]));
-        assert_ne!(
-            policy_fingerprint(&["ab", "c"]),
-            policy_fingerprint(&["a", "bc"])
-        );
+    fn the_fingerprint_changes_with_anything_the_visitor_reads() {
+        let policy = serde_json::json!({ "catalog": CATALOG, "wording": WORDING });
+        let current = policy_fingerprint();
+        assert_eq!(current.len(), 64);
+        assert_eq!(current, fingerprint_of(&policy));
+        // Every text of the wording and the catalog, edited one at a time.
+        fn texts(value: &serde_json::Value, path: String, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::String(_) => out.push(path),
+                serde_json::Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        texts(item, format!("{path}/{i}"), out);
+                    }
+                }
+                serde_json::Value::Object(fields) => {
+                    for (key, field) in fields {
+                        texts(field, format!("{path}/{key}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut paths = Vec::new();
+        texts(&policy, String::new(), &mut paths);
+        assert!(paths.len() > 30, "{paths:?}");
+        for path in paths {
+            let mut edited = policy.clone();
+            let text = edited.pointer_mut(&path).unwrap();
+            *text = format!("{}!", text.as_str().unwrap()).into();
+            assert_ne!(fingerprint_of(&edited), current, "{path}");
+        }
     }
 
     #[test]

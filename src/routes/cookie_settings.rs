@@ -1,4 +1,5 @@
-use crate::components::consent::SettingsPanel;
+use crate::components::consent::settings::SettingsPanel;
+use crate::wording::WORDING;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -6,13 +7,13 @@ use leptos_meta::Title;
 #[component]
 pub fn CookieSettingsPage() -> impl IntoView {
     view! {
-        <Title text="Cookie Settings" />
+        <Title text=WORDING.cookie_settings />
         <section class="section">
             <div class="container prose">
-                <h1>"Cookie Settings"</h1>
+                <h1>{WORDING.cookie_settings}</h1>
                 <p>
-                    "Choose which cookies Leadistry may use. Essential cookies are always on; analytics runs only if you allow it. "
-                    <a href="/cookie-notice">"Read our Cookie Notice"</a>
+                    {WORDING.settings_page.intro} " "
+                    <a href="/cookie-notice">{WORDING.read_notice}</a>
                     "."
                 </p>
                 <SettingsPanel />

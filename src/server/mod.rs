@@ -1,7 +1,8 @@
 //! Server-only setup: the axum router, static files, logging and shutdown.
 
-pub mod documents;
-pub mod security;
+pub mod csrf;
+pub mod endpoint;
+pub mod headers;
 
 use crate::app::{shell, App, Stylesheet};
 use crate::config::{Config, SiteSettings};
@@ -40,7 +41,7 @@ pub fn router(config: Config, log: ConsentLog) -> Router {
     let Config { leptos, site } = config;
     let settings = Arc::new(site);
     let context = provide_server_context(settings.clone(), log, stylesheet(&leptos));
-    let header_policy = security::HeaderPolicy {
+    let header_policy = headers::HeaderPolicy {
         settings,
         reload_socket: std::env::var("LEPTOS_WATCH").ok().map(|_| {
             let port = leptos.reload_port;
@@ -82,11 +83,12 @@ pub fn router(config: Config, log: ConsentLog) -> Router {
             header::HeaderValue::from_static("private, no-cache"),
         ))
         .layer(CompressionLayer::new())
-        // Outside in: log, add security headers (and the nonce), then refuse bad requests.
-        .layer(middleware::from_fn(security::guard))
+        // Outside in: log; read the visitor's state and add the security headers (and the
+        // nonce); then guard the consent endpoint.
+        .layer(middleware::from_fn(endpoint::guard))
         .layer(middleware::from_fn_with_state(
             header_policy,
-            security::secure_headers,
+            headers::secure_headers,
         ))
         .layer(
             // One line per request: the span carries method and URI, the event status and time.

@@ -1,9 +1,10 @@
 //! The consent cookie on the wire: reading it from a request, writing and expiring cookies.
 
-use super::decision::Decision;
 use crate::catalog::{CLARITY_FIRST_PARTY_COOKIES, CONSENT_COOKIE};
 use crate::config::SiteSettings;
+use crate::consent::decision::{Decision, NoDecision, Policy};
 use codee::{string::FromToStringCodec, Encoder};
+use cookie::{time::Duration, Cookie, SameSite};
 use http::{header::COOKIE, HeaderMap, HeaderValue};
 
 /// What the request says in its `lf_cookie_consent` cookie.
@@ -15,6 +16,8 @@ pub enum ConsentCookie {
     Ambiguous,
 }
 
+/// Reads every `lf_cookie_consent` the request carries. The strict reader of its own: a
+/// cookie jar would keep one value of a name, and the site must see them all.
 pub fn read(headers: &HeaderMap) -> ConsentCookie {
     let mut found: Option<&str> = None;
     // Non-UTF-8 `Cookie` headers are skipped: they cannot hold a cookie this site wrote.
@@ -39,39 +42,59 @@ pub fn read(headers: &HeaderMap) -> ConsentCookie {
     })
 }
 
-fn secure(settings: &SiteSettings) -> &'static str {
-    if settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
+/// The rules a consent cookie is judged by: the revision in force and the lifetime.
+fn policy(settings: &SiteSettings) -> Policy {
+    Policy {
+        revision: settings.policy_revision,
+        lifetime_secs: u64::from(settings.consent_lifetime_days) * 86_400,
     }
+}
+
+/// The decision the request's cookie holds, if it still counts at `now`.
+pub fn decision(
+    headers: &HeaderMap,
+    settings: &SiteSettings,
+    now: u64,
+) -> Result<Decision, NoDecision> {
+    match read(headers) {
+        ConsentCookie::Absent => Err(NoDecision::Missing),
+        ConsentCookie::Ambiguous => Err(NoDecision::Malformed),
+        ConsentCookie::Value(value) => policy(settings).evaluate(Some(&value), now),
+    }
+}
+
+fn header(cookie: Cookie<'_>) -> HeaderValue {
+    HeaderValue::from_str(&cookie.to_string()).expect("cookie-safe by construction")
 }
 
 /// `HttpOnly`: the server renders the state; scripts have no reason to read the cookie.
 pub fn set_consent(decision: &Decision, settings: &SiteSettings) -> HeaderValue {
     let value = FromToStringCodec::encode(decision).expect("Display cannot fail");
-    let max_age = super::api::server::policy(settings).lifetime_secs;
-    let cookie = format!(
-        "{CONSENT_COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Lax; HttpOnly{}",
-        secure(settings)
-    );
-    HeaderValue::from_str(&cookie).expect("the encoding is cookie-safe")
+    let max_age = policy(settings).lifetime_secs;
+    header(
+        Cookie::build((CONSENT_COOKIE, value))
+            .path("/")
+            .max_age(Duration::seconds(max_age as i64))
+            .same_site(SameSite::Lax)
+            .http_only(true)
+            .secure(settings.secure_cookies)
+            .build(),
+    )
 }
 
 /// Expires Clarity's cookies on the host and on the configured parent domain, where Clarity
 /// writes them when it can.
 pub fn expire_clarity(settings: &SiteSettings) -> Vec<HeaderValue> {
-    let domains = std::iter::once(String::new()).chain(
-        settings
-            .cookie_domain
-            .iter()
-            .map(|domain| format!("; Domain={domain}")),
-    );
+    let domains = std::iter::once(None).chain(settings.cookie_domain.as_deref().map(Some));
     domains
         .flat_map(|domain| {
             CLARITY_FIRST_PARTY_COOKIES.iter().map(move |name| {
-                let cookie = format!("{name}=; Max-Age=0; Path=/{domain}");
-                HeaderValue::from_str(&cookie).expect("validated domain")
+                let mut cookie = Cookie::build((*name, "")).path("/").build();
+                if let Some(domain) = domain {
+                    cookie.set_domain(domain);
+                }
+                cookie.make_removal();
+                header(cookie)
             })
         })
         .collect()
@@ -102,6 +125,10 @@ mod tests {
             map.append(COOKIE, HeaderValue::from_bytes(v).unwrap());
         }
         map
+    }
+
+    fn parsed(value: &HeaderValue) -> Cookie<'static> {
+        Cookie::parse(value.to_str().unwrap().to_string()).unwrap()
     }
 
     #[test]
@@ -136,30 +163,45 @@ mod tests {
             method: Method::Form,
         };
         let plain = set_consent(&decision, &settings(false, None));
+        let cookie = parsed(&plain);
+        assert_eq!(cookie.name(), "lf_cookie_consent");
         assert_eq!(
-            plain.to_str().unwrap(),
-            "lf_cookie_consent=1.1.1764390000.00000000000000000000000000000007.0.f; \
-             Path=/; Max-Age=15724800; SameSite=Lax; HttpOnly"
+            cookie.value(),
+            "1.1.1764390000.00000000000000000000000000000007.0.f"
         );
-        let secure = set_consent(&decision, &settings(true, None));
-        assert!(secure.to_str().unwrap().ends_with("; HttpOnly; Secure"));
+        assert_eq!(cookie.path(), Some("/"));
+        assert_eq!(cookie.max_age(), Some(Duration::seconds(15_724_800)));
+        assert_eq!(cookie.same_site(), Some(SameSite::Lax));
+        assert_eq!(cookie.http_only(), Some(true));
+        assert_eq!(cookie.secure(), None);
+        assert_eq!(cookie.domain(), None);
+        let secure = parsed(&set_consent(&decision, &settings(true, None)));
+        assert_eq!(secure.secure(), Some(true));
         assert!(plain.len() < 200);
     }
 
     #[test]
     fn clarity_cookies_expire_on_host_and_parent_domain_and_nothing_else() {
-        let host_only: Vec<_> = expire_clarity(&settings(true, None));
+        let expired = |s: &SiteSettings| -> Vec<(String, Option<String>)> {
+            expire_clarity(s)
+                .iter()
+                .map(parsed)
+                .inspect(|c| {
+                    assert_eq!(c.max_age(), Some(Duration::ZERO));
+                    assert_eq!(c.path(), Some("/"));
+                    assert_eq!(c.value(), "");
+                })
+                .map(|c| (c.name().to_string(), c.domain().map(str::to_string)))
+                .collect()
+        };
         assert_eq!(
-            host_only,
-            ["_clck=; Max-Age=0; Path=/", "_clsk=; Max-Age=0; Path=/"]
+            expired(&settings(true, None)),
+            [("_clck".into(), None), ("_clsk".into(), None)]
         );
-        let both = expire_clarity(&settings(true, Some("leadistry.com")));
+        let both = expired(&settings(true, Some("leadistry.com")));
         assert_eq!(both.len(), 4);
-        assert!(both
-            .iter()
-            .any(|h| h == "_clck=; Max-Age=0; Path=/; Domain=leadistry.com"));
-        assert!(both
-            .iter()
-            .all(|h| !h.to_str().unwrap().contains("lf_token")));
+        assert!(both.contains(&("_clck".into(), Some("leadistry.com".into()))));
+        assert!(both.contains(&("_clsk".into(), Some("leadistry.com".into()))));
+        assert!(both.iter().all(|(name, _)| name != "lf_token"));
     }
 }

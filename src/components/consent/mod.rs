@@ -1,0 +1,30 @@
+//! The consent controls: the page's islands, the only code the browser runs.
+//!
+//! `ConsentRoot` wraps the whole page and provides the consent context to its own controls
+//! (banner, dialog, Clarity) and to the islands inside the server-rendered page: "Cookie
+//! Settings" and the GPC notice in the footer, and the form on `/cookie-settings`.
+
+pub mod banner;
+pub mod dialog;
+pub mod form;
+pub mod settings;
+
+use crate::analytics::Clarity;
+use crate::consent::{context::Consent, state::ConsentState};
+use banner::CookieBanner;
+use dialog::PreferencesDialog;
+use leptos::prelude::*;
+
+/// The page, with the banner, the dialog and Clarity first in it: keyboard and screen
+/// reader users meet the choice before anything else. `initial` and `return_to` come from
+/// the request; islands in `children` (the server-rendered page) share the consent state.
+#[island]
+pub fn ConsentRoot(initial: ConsentState, return_to: String, children: Children) -> impl IntoView {
+    Consent::provide(initial, return_to);
+    view! {
+        <CookieBanner />
+        <PreferencesDialog />
+        <Clarity />
+        {children()}
+    }
+}

@@ -1,0 +1,65 @@
+//! What the visitor has decided and where to change it: the `/cookie-settings` panel, the
+//! decision line, the GPC notice, and "Cookie Settings" in the footer.
+
+use super::form::{ConsentForm, PreferencesLink};
+use crate::consent::{context::use_consent, decision::Decision};
+use crate::date::utc_date;
+use crate::wording::WORDING;
+use leptos::prelude::*;
+
+/// The `/cookie-settings` page's state and form: the choice in force, then the toggles.
+#[island]
+pub fn SettingsPanel() -> impl IntoView {
+    let consent = use_consent();
+    move || {
+        let state = consent.current();
+        let analytics = RwSignal::new(state.analytics_granted());
+        let summary = match state.decision {
+            Some(decision) => view! { <DecisionSummary decision /> }.into_any(),
+            None => view! {
+                <p class="decision-summary">{WORDING.settings_page.no_choice_yet}</p>
+                <GpcNotice />
+            }
+            .into_any(),
+        };
+        view! {
+            <div class="settings-panel" role="status">
+                {summary}
+            </div>
+            <ConsentForm id_prefix="page" analytics />
+        }
+    }
+}
+
+/// A line the visitor can quote: what they chose, when, and the decision's id.
+#[component]
+pub fn DecisionSummary(decision: Decision) -> impl IntoView {
+    let text = &WORDING.decision;
+    view! {
+        <p class="decision-summary">
+            {text.current_choice} " "
+            <strong>{if decision.analytics { text.allowed } else { text.refused }}</strong>
+            {text.decided_on} " " {utc_date(decision.decided_at)} " " {text.utc_and_id} " "
+            <code class="consent-id">{decision.id.to_string()}</code>
+        </p>
+    }
+}
+
+/// "Cookie Settings" in every footer.
+#[island]
+pub fn CookieSettingsLink() -> impl IntoView {
+    view! { <PreferencesLink class="cookie-settings-link" label=WORDING.cookie_settings /> }
+}
+
+/// Says so when the browser's privacy signal decided for a visitor who has not chosen.
+/// An island, for the footer; inside another island it is part of that one.
+#[island]
+pub fn GpcNotice() -> impl IntoView {
+    let consent = use_consent();
+    move || {
+        consent
+            .current()
+            .gpc
+            .then(|| view! { <p class="gpc-notice">{WORDING.gpc_honoured}</p> })
+    }
+}

@@ -1,0 +1,83 @@
+//! The server's side of consent: the request's state, read once, and the cookie headers.
+
+pub mod cookie;
+
+use super::{decision::NoDecision, state::ConsentState};
+use crate::config::SiteSettings;
+use http::{header::ACCEPT, request::Parts, HeaderMap};
+use leptos::prelude::*;
+
+/// The visitor's consent state, read from the request once (by the server's header
+/// middleware) and kept in its extensions for the page and the CSP.
+#[derive(Clone, Debug)]
+pub struct RequestConsent(pub ConsentState);
+
+/// A value the server put in the reactive context of this request.
+pub fn expect<T: Clone + Send + Sync + 'static>() -> Result<T, ServerFnError> {
+    use_context::<T>().ok_or_else(|| {
+        ServerFnError::new(format!("{} is not in context", std::any::type_name::<T>()))
+    })
+}
+
+/// The visitor's state as their request's headers say it.
+pub fn state_of(headers: &HeaderMap, settings: &SiteSettings) -> ConsentState {
+    let gpc = headers
+        .get("sec-gpc")
+        .is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
+    let evaluated = cookie::decision(headers, settings, crate::date::now());
+    ConsentState {
+        policy_changed: evaluated == Err(NoDecision::PolicyChanged),
+        gpc: gpc && evaluated.is_err(),
+        decision: evaluated.ok(),
+        clarity_project_id: settings.clarity_project_id.clone(),
+    }
+}
+
+/// The visitor's state and the path (with query) of the page being rendered. Without a
+/// request (never in a page render) the visitor counts as undecided.
+pub fn page_state() -> (ConsentState, String) {
+    with_context::<Parts, _>(|parts| {
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let state = parts
+            .extensions
+            .get::<RequestConsent>()
+            .map(|consent| consent.0.clone())
+            .unwrap_or_default();
+        (state, path.to_string())
+    })
+    .unwrap_or_else(|| (ConsentState::default(), "/".into()))
+}
+
+/// A browser's own form post (no JavaScript) asks for HTML back.
+pub fn is_plain_form(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_reads_the_signal_only_when_there_is_no_decision() {
+        let settings =
+            SiteSettings::parse("", "127.0.0.1:3000".parse().unwrap(), &|_| None).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("sec-gpc", http::HeaderValue::from_static("1"));
+        assert!(state_of(&headers, &settings).gpc);
+        let now = crate::date::now();
+        let cookie = format!("lf_cookie_consent=1.1.{now}.0123456789abcdef0123456789abcdef.1.s");
+        headers.insert(http::header::COOKIE, cookie.parse().unwrap());
+        let chosen = state_of(&headers, &settings);
+        assert!(
+            !chosen.gpc && chosen.analytics_granted(),
+            "an explicit choice wins"
+        );
+        headers.insert("sec-gpc", http::HeaderValue::from_static("0"));
+        headers.remove(http::header::COOKIE);
+        assert!(!state_of(&headers, &settings).gpc);
+    }
+}

@@ -1,0 +1,89 @@
+//! What the page knows of the visitor's consent: the server reads it from the request, the
+//! browser receives it with the page, and a save replaces it.
+
+use super::decision::Decision;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentState {
+    /// The visitor's decision, when there is one that still counts.
+    pub decision: Option<Decision>,
+    /// The visitor decided before, on an earlier revision of the policy.
+    pub policy_changed: bool,
+    /// Clarity's project id, when Clarity is configured.
+    pub clarity_project_id: Option<String>,
+    /// No decision, and the browser sends Global Privacy Control: analytics stays off and
+    /// the banner does not ask. An explicit choice later wins over the signal.
+    pub gpc: bool,
+}
+
+impl ConsentState {
+    pub fn analytics_granted(&self) -> bool {
+        self.decision.as_ref().is_some_and(|d| d.analytics)
+    }
+
+    /// The banner asks only a visitor with no decision and no privacy signal.
+    pub fn asks(&self) -> bool {
+        self.decision.is_none() && !self.gpc
+    }
+
+    /// Analytics was refused, by a decision or by the browser's signal.
+    pub fn refused(&self) -> bool {
+        self.decision.as_ref().map_or(self.gpc, |d| !d.analytics)
+    }
+
+    /// The Clarity project to load, only while analytics is granted.
+    pub fn clarity_to_load(&self) -> Option<String> {
+        self.clarity_project_id
+            .clone()
+            .filter(|_| self.analytics_granted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consent::decision::{ConsentId, Method};
+
+    fn decided(analytics: bool) -> ConsentState {
+        ConsentState {
+            decision: Some(Decision {
+                revision: 1,
+                decided_at: 1,
+                id: ConsentId(1),
+                analytics,
+                method: Method::Settings,
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn global_privacy_control_refuses_without_asking_until_the_visitor_chooses() {
+        let signal = ConsentState {
+            gpc: true,
+            ..Default::default()
+        };
+        assert!(!signal.asks() && signal.refused() && !signal.analytics_granted());
+        assert!(decided(true).analytics_granted() && !decided(true).refused());
+        assert!(decided(false).refused());
+        assert!(ConsentState::default().asks());
+        assert!(!ConsentState::default().refused());
+    }
+
+    #[test]
+    fn clarity_loads_only_while_granted_and_configured() {
+        let mut state = ConsentState {
+            clarity_project_id: Some("abcd1234".into()),
+            ..decided(true)
+        };
+        assert_eq!(state.clarity_to_load().as_deref(), Some("abcd1234"));
+        state.decision = decided(false).decision;
+        assert_eq!(state.clarity_to_load(), None);
+        state.decision = None;
+        assert_eq!(state.clarity_to_load(), None);
+        state.decision = decided(true).decision;
+        state.clarity_project_id = None;
+        assert_eq!(state.clarity_to_load(), None);
+    }
+}
