@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import os from 'node:os';
 import path from 'node:path';
+import { SERVER_ENV } from './server-env';
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.resolve(__dirname, '..', 'target');
@@ -48,13 +49,8 @@ export default defineConfig({
     stdout: 'ignore',
     stderr: 'pipe',
     env: {
+      ...SERVER_ENV,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      RUST_LOG: 'warn',
-      // A Clarity project, so the gate has something to load (the tag itself is intercepted),
-      // and revision 2, so tests can present a decision made on revision 1.
-      LEADISTRY_CLARITY_PROJECT_ID: 'e2etest123',
-      LEADISTRY_POLICY_REVISION: '2',
-      LEADISTRY_CONSENT_LIFETIME_DAYS: '182',
       DATABASE_URL: process.env.E2E_DATABASE_URL,
     },
   },

@@ -41,9 +41,19 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let result = match command {
-        cli::Command::Serve => server::serve(config, ConsentLog::new(store))
-            .await
-            .map_err(|e| e.to_string()),
+        cli::Command::Serve => {
+            let keys = match config.consent_keys() {
+                Ok(keys) => keys,
+                Err(error) => {
+                    eprintln!("leadistry: {error}");
+                    return ExitCode::from(2);
+                }
+            };
+            let log = ConsentLog::new(store, config.site.limits.receipt_queue);
+            server::serve(config, keys, log)
+                .await
+                .map_err(|e| e.to_string())
+        }
         command => cli::run(command, &store, config.site.receipt_retention_days).await,
     };
     match result {

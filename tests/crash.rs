@@ -5,8 +5,7 @@
 use std::{
     io::{Read, Write},
     net::TcpStream,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::Stdio,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
@@ -14,36 +13,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod common;
+
+use common::{server_on, sqlite_url, start};
+
 const PORT: u16 = 3177;
 const WARN_PORT: u16 = 3178;
-
-fn server(database: &str) -> Command {
-    server_on(PORT, database)
-}
-
-fn server_on(port: u16, database: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_leadistry"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", database)
-        // A plain `cargo build` binary has no hash.txt beside it; these tests need no assets.
-        .env("LEPTOS_HASH_FILES", "false")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    command
-}
-
-fn start(database: &str) -> Child {
-    let child = server(database).spawn().expect("server starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", PORT)).is_err() {
-        assert!(Instant::now() < deadline, "server did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
-}
 
 /// One decision over a plain HTTP/1.1 connection; the id when the server said it was saved.
 fn decide() -> Option<String> {
@@ -69,10 +44,8 @@ fn decide() -> Option<String> {
 
 #[test]
 fn every_decision_a_visitor_saw_saved_survives_sigkill() {
-    let file = std::env::temp_dir().join(format!("leadistry-crash-{}.sqlite", std::process::id()));
-    let _ = std::fs::remove_file(&file);
-    let database = format!("sqlite://{}?mode=rwc", file.display());
-    let mut child = start(&database);
+    let database = sqlite_url("crash");
+    let mut child = start(server_on(PORT, &database), PORT);
 
     let saved = Arc::new(Mutex::new(Vec::new()));
     let answered = Arc::new(AtomicUsize::new(0));
@@ -93,11 +66,17 @@ fn every_decision_a_visitor_saw_saved_survives_sigkill() {
             })
         })
         .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
     while answered.load(Ordering::SeqCst) < 200 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} decisions were saved in 60 s",
+            answered.load(Ordering::SeqCst)
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
-    child.wait().unwrap();
+    child.0.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
+    child.0.wait().unwrap();
     for worker in workers {
         worker.join().unwrap();
     }
@@ -105,10 +84,8 @@ fn every_decision_a_visitor_saw_saved_survives_sigkill() {
     assert!(saved.len() >= 200);
 
     // The log after a restart, through the operator's export command.
-    let mut restarted = start(&database);
-    restarted.kill().unwrap();
-    restarted.wait().unwrap();
-    let export = server(&database)
+    drop(start(server_on(PORT, &database), PORT));
+    let export = server_on(PORT, &database)
         .args(["export", "--format", "jsonl"])
         .stdout(Stdio::piped())
         .output()
@@ -125,15 +102,11 @@ fn every_decision_a_visitor_saw_saved_survives_sigkill() {
         missing.len(),
         saved.len()
     );
-    let _ = std::fs::remove_file(PathBuf::from(&file));
 }
 
 #[test]
 fn the_server_warns_when_the_policy_changed_but_its_revision_did_not() {
-    let file =
-        std::env::temp_dir().join(format!("leadistry-revision-{}.sqlite", std::process::id()));
-    let _ = std::fs::remove_file(&file);
-    let database = format!("sqlite://{}?mode=rwc", file.display());
+    let database = sqlite_url("revision");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let store = leadistry::receipts::Store::connect(&database)
@@ -150,20 +123,20 @@ fn the_server_warns_when_the_policy_changed_but_its_revision_did_not() {
         store.append(&receipt).await.unwrap();
         store.close().await;
     });
-    let mut child = server_on(WARN_PORT, &database)
+    let mut command = server_on(WARN_PORT, &database);
+    command
         .env("RUST_LOG", "warn")
         .env("LEADISTRY_POLICY_REVISION", "1")
-        .stderr(Stdio::piped())
-        .spawn()
+        .stderr(Stdio::piped());
+    let mut child = start(command, WARN_PORT);
+    child.0.kill().unwrap();
+    let mut log = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", WARN_PORT)).is_err() {
-        assert!(Instant::now() < deadline, "server did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().unwrap();
-    let output = child.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("policy-revision did not"), "{log}");
-    let _ = std::fs::remove_file(&file);
 }

@@ -326,7 +326,7 @@ test.describe('server rendering of the consent state', () => {
         headers: { Accept: 'text/html', Origin: baseURL! },
         maxRedirects: 0,
       });
-      expect(response.status()).toBe(302);
+      expect(response.status(), 'See Other: the browser follows with a GET').toBe(303);
       expect(response.headers()['location']).toBe(expected);
     }
   });

@@ -1,4 +1,6 @@
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { createHmac } from 'node:crypto';
+import { CONSENT_KEY, CLARITY_PROJECT, POLICY_REVISION } from '../server-env';
 
 /** What the intercepted Clarity tag saw: how often it was requested and what it was told. */
 export type ClarityProbe = { requests: number; calls: unknown[][] };
@@ -8,8 +10,7 @@ export type ConsoleErrors = { errors: string[]; expect: (pattern: RegExp) => voi
 
 type Fixtures = { consoleErrors: ConsoleErrors; clarity: ClarityProbe };
 
-export const CLARITY_PROJECT = 'e2etest123';
-export const POLICY_REVISION = 2;
+export { CLARITY_PROJECT, POLICY_REVISION };
 
 // Stands in for Clarity's tag: replays the queue the loader built, records every call, and
 // writes Clarity's first-party cookies as the real tag does.
@@ -72,7 +73,7 @@ export async function openPreferences(page: Page) {
     await expect(dialog(page)).toBeVisible();
     return dialog(page);
   }
-  await expect(page).toHaveURL('/cookie-settings');
+  await expect(page).toHaveURL(/\/cookie-settings$/);
   return page.getByRole('main');
 }
 
@@ -94,7 +95,8 @@ export async function visit(page: Page, path: string) {
   return response;
 }
 
-/** The consent cookie's value, as the server writes it (see `Decision`'s Display). */
+/** The consent cookie's value, as the server writes it (see `Decision`'s Display and
+ * `cookie::sign`): the decision, then its HMAC-SHA256 under the servers' test key. */
 export function consentValue(opts: {
   revision?: number;
   decidedAt?: number;
@@ -103,7 +105,11 @@ export function consentValue(opts: {
 }): string {
   const id = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
   const at = opts.decidedAt ?? Math.floor(Date.now() / 1000) - 60;
-  return `1.${opts.revision ?? POLICY_REVISION}.${at}.${id}.${opts.analytics ? 1 : 0}.${opts.method ?? 'b'}`;
+  const payload = `2.${opts.revision ?? POLICY_REVISION}.${at}.${id}.${opts.analytics ? 1 : 0}.${opts.method ?? 'b'}`;
+  const mac = createHmac('sha256', Buffer.from(CONSENT_KEY, 'base64'))
+    .update(`lf_cookie_consent=${payload}`)
+    .digest('base64url');
+  return `${payload}.${mac}`;
 }
 
 export async function setConsentCookie(context: BrowserContext, value: string) {

@@ -74,6 +74,23 @@ for (const state of ['undecided', 'refused', 'granted'] as const) {
   });
 }
 
+test('cookies other apps set on the parent domain never refuse a page or an asset', async ({ request }) => {
+  const css = (await (await request.get('/')).text()).match(/href="(\/pkg\/[^"]+\.css)"/)![1];
+  const cookies = [
+    // UTF-8 bytes, as a browser sends another app's cookie.
+    `lang=${Buffer.from('español').toString('latin1')}`,
+    `lf_token=abc; sso=${'x'.repeat(9 * 1024)}`,
+    `wide=${'y'.repeat(16 * 1024 - 10)}`,
+    `lf_cookie_consent=${consentValue({ analytics: false })}; lf_cookie_consent=set-by-a-sibling-app`,
+  ];
+  for (const cookie of cookies) {
+    for (const path of ['/', '/cookie-settings', '/favicon.svg', css]) {
+      const response = await request.get(path, { headers: { Cookie: cookie } });
+      expect(response.status(), `${path} with ${cookie.slice(0, 40)}`).toBe(200);
+    }
+  }
+});
+
 test('pages, assets and server function responses carry the security headers', async ({ request, baseURL }) => {
   const html = await (await request.get('/')).text();
   const css = html.match(/href="(\/pkg\/[^"]+\.css)"/)![1];

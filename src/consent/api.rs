@@ -20,12 +20,20 @@ pub async fn save_consent(
         redirect::safe_return_path,
         server::{cookie, expect, is_plain_form},
     };
-    use crate::{config::SiteSettings, receipts::ConsentLog};
-    use http::{header::SET_COOKIE, request::Parts, StatusCode};
+    use crate::{
+        config::{keys::ConsentKeys, SiteSettings},
+        receipts::{ConsentLog, RecordError},
+    };
+    use http::{
+        header::{RETRY_AFTER, SET_COOKIE},
+        request::Parts,
+        HeaderValue, StatusCode,
+    };
     use leptos_axum::ResponseOptions;
     use std::sync::Arc;
 
     let settings = expect::<Arc<SiteSettings>>()?;
+    let keys = expect::<Arc<ConsentKeys>>()?;
     let parts = expect::<Parts>()?;
     let response = expect::<ResponseOptions>()?;
     let log = expect::<ConsentLog>()?;
@@ -47,13 +55,18 @@ pub async fn save_consent(
     };
     // Proof first: a decision that is not in the log is not saved at all.
     if let Err(error) = log.record(&decision).await {
+        let retry_after = match error {
+            RecordError::Busy => "1",
+            RecordError::Store(_) => "5",
+        };
         tracing::error!(%error, "consent receipt not written; the decision was not saved");
         response.set_status(StatusCode::SERVICE_UNAVAILABLE);
+        response.insert_header(RETRY_AFTER, HeaderValue::from_static(retry_after));
         return Err(ServerFnError::new(
             "your choice could not be recorded, so nothing was saved",
         ));
     }
-    response.append_header(SET_COOKIE, cookie::set_consent(&decision, &settings));
+    response.append_header(SET_COOKIE, cookie::set_consent(&decision, &keys, &settings));
     if !decision.analytics {
         for expired in cookie::expire_clarity(&settings) {
             response.append_header(SET_COOKIE, expired);
@@ -61,7 +74,9 @@ pub async fn save_consent(
     }
     tracing::info!(id = %decision.id, analytics = decision.analytics, method = decision.method.label(), "consent saved");
     if plain_form {
+        // See Other: the browser follows a POST's answer with a GET of the page.
         leptos_axum::redirect(safe_return_path(return_to.as_deref()));
+        response.set_status(StatusCode::SEE_OTHER);
     }
     Ok(ConsentState {
         decision: Some(decision),

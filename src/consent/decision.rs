@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
 /// Version of the cookie encoding; a cookie of any other version counts as no decision.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 1 had no signature.
+pub const FORMAT_VERSION: u32 = 2;
 /// Clock skew tolerated for a decision time that lies in the future.
 const MAX_CLOCK_SKEW_SECS: u64 = 300;
 
@@ -102,8 +103,9 @@ pub struct Decision {
     pub method: Method,
 }
 
-/// The cookie value: `1.<revision>.<unix seconds>.<32 hex id>.<0|1>.<method>`, about 55 bytes,
-/// only digits, letters and dots (cookie-safe without escaping).
+/// The decision as the cookie holds it, before its signature:
+/// `2.<revision>.<unix seconds>.<32 hex id>.<0|1>.<method>`, about 55 bytes, only digits,
+/// letters and dots (cookie-safe without escaping).
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -181,11 +183,17 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// Judges a cookie's text (its signature already checked).
     pub fn evaluate(&self, cookie: Option<&str>, now: u64) -> Result<Decision, NoDecision> {
         let decision: Decision = cookie
             .ok_or(NoDecision::Missing)?
             .parse()
             .map_err(|_| NoDecision::Malformed)?;
+        self.judge(decision, now)
+    }
+
+    /// Whether a decision still counts at `now`.
+    pub fn judge(&self, decision: Decision, now: u64) -> Result<Decision, NoDecision> {
         if decision.revision > self.revision || decision.decided_at > now + MAX_CLOCK_SKEW_SECS {
             return Err(NoDecision::Malformed);
         }
@@ -245,7 +253,7 @@ mod tests {
     fn the_encoding_is_compact_and_readable() {
         assert_eq!(
             sample().to_string(),
-            "1.3.1764303600.0123456789abcdef0011223344556677.1.b"
+            "2.3.1764303600.0123456789abcdef0011223344556677.1.b"
         );
         assert_eq!(
             sample().id.to_string(),
@@ -260,8 +268,8 @@ mod tests {
             String::new(),
             "garbage".into(),
             "{\"analytics\":true}".into(),
-            good.replacen("1.", "2.", 1),
-            good.replacen("1.", "01.", 1),
+            good.replacen("2.", "1.", 1),
+            good.replacen("2.", "02.", 1),
             good.replacen(".3.", ".+3.", 1),
             good.replace(".1.b", ".2.b"),
             good.replace(".1.b", ".1.x"),
@@ -272,8 +280,8 @@ mod tests {
             good.replace(".1764303600.", ".99999999999999999999999."),
             good.replace(".1764303600.", ".."),
             format!("{good} "),
-            "1.3.1764303600.0123456789abcdef0011223344556677.1".into(),
-            "1.4294967296.1.0123456789abcdef0011223344556677.1.b".into(),
+            "2.3.1764303600.0123456789abcdef0011223344556677.1".into(),
+            "2.4294967296.1.0123456789abcdef0011223344556677.1.b".into(),
             "é.3.1764303600.0123456789abcdef0011223344556677.1.b".into(),
         ];
         for value in bad {

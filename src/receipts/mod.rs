@@ -77,21 +77,36 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 pub struct ConsentLog {
     pub store: Store,
     pub fingerprint: std::sync::Arc<str>,
+    /// Receipt writes under way or waiting: a flood is refused at once, not queued for ever.
+    queue: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// Why a decision was not recorded (and so not saved).
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("the consent log is busy: too many writes are waiting")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl ConsentLog {
-    pub fn new(store: Store) -> Self {
+    /// `queue`: how many receipt writes may be under way or waiting at once.
+    pub fn new(store: Store, queue: usize) -> Self {
         Self {
             store,
             fingerprint: policy_fingerprint().into(),
+            queue: std::sync::Arc::new(tokio::sync::Semaphore::new(queue)),
         }
     }
 
     /// Appends the receipt of a decision; it is durable when this returns `Ok`.
-    pub async fn record(&self, decision: &Decision) -> Result<(), StoreError> {
+    pub async fn record(&self, decision: &Decision) -> Result<(), RecordError> {
+        let _place = self.queue.try_acquire().map_err(|_| RecordError::Busy)?;
         self.store
             .append(&Receipt::of(decision, &self.fingerprint))
-            .await
+            .await?;
+        Ok(())
     }
 
     /// Warns when the catalog or the wording changed but the policy revision did not.

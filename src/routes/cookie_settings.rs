@@ -1,4 +1,5 @@
 use crate::components::consent::settings::SettingsPanel;
+use crate::consent::server::save_failure;
 use crate::wording::WORDING;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,6 +17,14 @@ pub fn CookieSettingsPage() -> impl IntoView {
                     <a href="/cookie-notice">{WORDING.read_notice}</a>
                     "."
                 </p>
+                {save_failure()
+                    .map(|message| {
+                        view! {
+                            <p class="consent-error" role="alert">
+                                {message}
+                            </p>
+                        }
+                    })}
                 <SettingsPanel />
             </div>
         </section>

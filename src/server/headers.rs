@@ -1,20 +1,16 @@
 //! Every response's security headers, with a fresh CSP nonce, and the visitor's consent state
 //! read from the request once for the page and the policy.
 
-use super::endpoint::{refuse, Refusal};
-use crate::config::SiteSettings;
-use crate::consent::server::{cookie, state_of, RequestConsent};
+use crate::config::{keys::ConsentKeys, SiteSettings};
+use crate::consent::server::{state_of, RequestConsent};
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderValue},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use leptos::nonce::Nonce;
 use std::sync::Arc;
-
-/// Larger `Cookie` headers are refused: this site writes one short cookie.
-pub const MAX_COOKIE_BYTES: usize = 8 * 1024;
 
 /// Microsoft Clarity's tag, its scripts, and where it sends data (each after a space, as
 /// they follow other sources in the policy).
@@ -25,33 +21,29 @@ const CLARITY_DATA_HOSTS: &str = " https://*.clarity.ms https://c.bing.com";
 #[derive(Clone)]
 pub struct HeaderPolicy {
     pub settings: Arc<SiteSettings>,
+    pub keys: Arc<ConsentKeys>,
     /// `cargo leptos watch`'s live-reload socket (after a space), allowed only while watching.
     pub reload_socket: Option<String>,
 }
 
-/// Reads the visitor's state, refuses what no real visitor's browser sends, and adds the
-/// security headers, with a nonce the page render uses for its inline scripts.
+/// Reads the visitor's state and adds the security headers, with a nonce the page render
+/// uses for its inline scripts.
 pub async fn secure_headers(
     State(policy): State<HeaderPolicy>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let nonce = Nonce::new();
-    let (mut response, clarity) = match check_cookies(request.headers()) {
-        Err(refusal) => (refusal.into_response(), false),
-        Ok(()) => {
-            let state = state_of(request.headers(), &policy.settings);
-            // Clarity's hosts are in the policy unless the visitor refused analytics, by a
-            // choice or by Global Privacy Control (or Clarity is not configured). An undecided
-            // visitor keeps them so that Accept can load Clarity without a reload; the consent
-            // gate, not the policy, keeps Clarity away until then.
-            let clarity = state.clarity_project_id.is_some() && !state.refused();
-            let extensions = request.extensions_mut();
-            extensions.insert(nonce.clone());
-            extensions.insert(RequestConsent(state));
-            (next.run(request).await, clarity)
-        }
-    };
+    let state = state_of(request.headers(), &policy.settings, &policy.keys);
+    // Clarity's hosts are in the policy unless the visitor refused analytics, by a choice or
+    // by Global Privacy Control (or Clarity is not configured). An undecided visitor keeps
+    // them so that Accept can load Clarity without a reload; the consent gate, not the
+    // policy, keeps Clarity away until then.
+    let clarity = state.clarity_project_id.is_some() && !state.refused();
+    let extensions = request.extensions_mut();
+    extensions.insert(nonce.clone());
+    extensions.insert(RequestConsent(state));
+    let mut response = next.run(request).await;
     let csp = content_security_policy(&nonce, clarity, policy.reload_socket.as_deref());
     let headers = response.headers_mut();
     if let Ok(csp) = HeaderValue::from_str(&csp) {
@@ -70,34 +62,10 @@ pub async fn secure_headers(
         header::HeaderName::from_static("cross-origin-opener-policy"),
         "same-origin",
     );
-    if policy.settings.secure_cookies {
+    if policy.settings.secure() {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
     response
-}
-
-fn check_cookies(headers: &HeaderMap) -> Result<(), Refusal> {
-    let cookies = headers.get_all(header::COOKIE);
-    let size: usize = cookies.iter().map(HeaderValue::len).sum();
-    if size > MAX_COOKIE_BYTES {
-        return Err(refuse(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "The Cookie header is too large. Clear this site's cookies and try again.",
-        ));
-    }
-    if cookies.iter().any(|value| value.to_str().is_err()) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "The Cookie header is not valid text. Clear this site's cookies and try again.",
-        ));
-    }
-    if cookie::read(headers) == cookie::ConsentCookie::Ambiguous {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "Several different lf_cookie_consent cookies were sent. Clear this site's cookies and choose again.",
-        ));
-    }
-    Ok(())
 }
 
 pub fn content_security_policy(

@@ -1,30 +1,37 @@
 //! Server-only setup: the axum router, static files, logging and shutdown.
 
+pub mod client;
 pub mod csrf;
 pub mod endpoint;
 pub mod headers;
+pub mod listener;
 
 use crate::app::{shell, App, Stylesheet};
-use crate::config::{Config, SiteSettings};
+use crate::config::{keys::ConsentKeys, Config, SiteSettings};
 use crate::receipts::ConsentLog;
-use axum::{http::header, middleware, Router};
+use axum::{
+    http::{header, StatusCode},
+    middleware, Router,
+};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::{
     compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
-    trace::TraceLayer,
+    timeout::TimeoutLayer, trace::TraceLayer,
 };
 
 /// Everything server functions and page renders can read from context, including the CSP
 /// nonce of this response, so that inline scripts carry the one the header names.
 fn provide_server_context(
     settings: Arc<SiteSettings>,
+    keys: Arc<ConsentKeys>,
     log: ConsentLog,
     stylesheet: Stylesheet,
 ) -> impl Fn() + Clone + Send + Sync {
     move || {
         provide_context(settings.clone());
+        provide_context(keys.clone());
         provide_context(log.clone());
         provide_context(stylesheet.clone());
         let nonce = with_context::<http::request::Parts, _>(|parts| {
@@ -37,12 +44,14 @@ fn provide_server_context(
 }
 
 /// The whole application: pages, server functions, static assets.
-pub fn router(config: Config, log: ConsentLog) -> Router {
+pub fn router(config: Config, keys: ConsentKeys, log: ConsentLog) -> Router {
     let Config { leptos, site } = config;
     let settings = Arc::new(site);
-    let context = provide_server_context(settings.clone(), log, stylesheet(&leptos));
+    let keys = Arc::new(keys);
+    let context = provide_server_context(settings.clone(), keys.clone(), log, stylesheet(&leptos));
     let header_policy = headers::HeaderPolicy {
-        settings,
+        settings: settings.clone(),
+        keys,
         reload_socket: std::env::var("LEPTOS_WATCH").ok().map(|_| {
             let port = leptos.reload_port;
             format!(" ws://127.0.0.1:{port} ws://localhost:{port}")
@@ -68,11 +77,18 @@ pub fn router(config: Config, log: ConsentLog) -> Router {
             header::HeaderValue::from_static(pkg_cache),
         ));
 
+    let app = {
+        let leptos = leptos.clone();
+        move || shell(leptos.clone())
+    };
+    // The pages alone, for the consent endpoint's failure page.
+    let pages = Router::new()
+        .leptos_routes_with_context(&leptos, routes.clone(), context.clone(), app.clone())
+        .with_state(leptos.clone());
+    let endpoint = endpoint::Endpoint::new(settings.clone(), pages);
+
     Router::new()
-        .leptos_routes_with_context(&leptos, routes, context.clone(), {
-            let leptos = leptos.clone();
-            move || shell(leptos.clone())
-        })
+        .leptos_routes_with_context(&leptos, routes, context.clone(), app)
         .nest(&format!("/{}", leptos.site_pkg_dir), pkg)
         .fallback(leptos_axum::file_and_error_handler_with_context(
             context, shell,
@@ -83,12 +99,16 @@ pub fn router(config: Config, log: ConsentLog) -> Router {
             header::HeaderValue::from_static("private, no-cache"),
         ))
         .layer(CompressionLayer::new())
-        // Outside in: log; read the visitor's state and add the security headers (and the
-        // nonce); then guard the consent endpoint.
-        .layer(middleware::from_fn(endpoint::guard))
+        // Outside in: log; time out; read the visitor's state and add the security headers
+        // (and the nonce); then guard the consent endpoint.
+        .layer(middleware::from_fn_with_state(endpoint, endpoint::guard))
         .layer(middleware::from_fn_with_state(
             header_policy,
             headers::secure_headers,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.limits.request_timeout,
         ))
         .layer(
             // One line per request: the span carries method and URI, the event status and time.
@@ -115,20 +135,38 @@ pub fn init_tracing() {
         .init();
 }
 
-/// Binds, serves until SIGINT or SIGTERM, then lets in-flight requests finish.
-pub async fn serve(config: Config, log: ConsentLog) -> std::io::Result<()> {
+/// Binds, serves until SIGINT or SIGTERM, then lets requests in progress finish for at most
+/// the shutdown timeout.
+pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::io::Result<()> {
     check_hash_file(&config.leptos)?;
     let addr = config.leptos.site_addr;
-    if config.site.clarity_project_id.is_none() {
+    let site = &config.site;
+    if site.clarity_project_id.is_none() {
         tracing::info!("no Clarity project id configured: Clarity will not be loaded");
     }
-    log.check_revision(config.site.policy_revision).await;
-    let app = router(config, log.clone());
+    if site.public_origin.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            "public-origin is not set: consent posts must come from http:// and the Host \
+             header, and cookies are not Secure; behind a TLS proxy set public-origin"
+        );
+    }
+    let mut limits = site.limits.clone();
+    // Each connection is a file descriptor: raise the soft limit, and keep the cap under it.
+    let descriptors = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let affordable = usize::try_from(descriptors.saturating_sub(64)).unwrap_or(usize::MAX);
+    if limits.max_connections > affordable {
+        tracing::warn!(
+            max_connections = limits.max_connections,
+            affordable,
+            "max-connections is above what the file descriptor limit allows: using the lower"
+        );
+        limits.max_connections = affordable.max(1);
+    }
+    log.check_revision(site.policy_revision).await;
+    let app = router(config, keys, log.clone());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    listener::serve(listener, app, &limits, shutdown_signal()).await;
     log.store.close().await;
     tracing::info!("shut down");
     Ok(())

@@ -7,7 +7,10 @@ use axum::{
     Router,
 };
 use leadistry::{
-    config::{Config, SiteSettings},
+    config::{
+        keys::{ConsentKeys, SecretKey},
+        Config, SiteSettings,
+    },
     receipts::{ConsentLog, Store},
     server::router,
 };
@@ -31,18 +34,38 @@ pub fn content() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content")
 }
 
-/// The settings the tests' routers run with: Clarity configured, a parent cookie domain.
+/// The settings the tests' routers run with: Clarity configured, a parent cookie domain,
+/// and a rate limit no test meets by accident.
 pub fn settings(content_dir: PathBuf) -> SiteSettings {
-    SiteSettings {
-        clarity_project_id: Some("abcd1234".into()),
-        policy_revision: 1,
-        consent_lifetime_days: 182,
-        cookie_domain: Some("leadistry.com".into()),
-        secure_cookies: false,
-        content_dir,
-        database_url: String::new(),
-        receipt_retention_days: 1095,
-    }
+    let mut site = SiteSettings::parse("", &|_| None).expect("defaults");
+    site.clarity_project_id = Some("abcd1234".into());
+    site.cookie_domain = Some("leadistry.com".into());
+    site.content_dir = content_dir;
+    site.limits.saves_per_minute = 60_000;
+    site.limits.saves_burst = 10_000;
+    site.limits.receipt_queue = 10_000;
+    site
+}
+
+/// The key the tests' routers sign with: 32 bytes of 0x01.
+pub fn keys() -> ConsentKeys {
+    ConsentKeys::new(SecretKey::from_base64("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE").unwrap())
+}
+
+/// A consent cookie as the tests' routers sign it, decided a minute ago by the clock.
+pub fn signed_cookie(analytics: bool) -> String {
+    use leadistry::consent::decision::{ConsentId, Decision, Method};
+    let decision = Decision {
+        revision: 1,
+        decided_at: leadistry::date::now() - 60,
+        id: ConsentId(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+        analytics,
+        method: Method::Banner,
+    };
+    format!(
+        "lf_cookie_consent={}",
+        leadistry::consent::server::cookie::sign(&decision, &keys())
+    )
 }
 
 pub fn build_app(store: Store, site: SiteSettings) -> Router {
@@ -51,7 +74,12 @@ pub fn build_app(store: Store, site: SiteSettings) -> Router {
         .site_root("target/site")
         .site_pkg_dir("pkg")
         .build();
-    router(Config { leptos, site }, ConsentLog::new(store))
+    let queue = site.limits.receipt_queue;
+    router(
+        Config { leptos, site },
+        keys(),
+        ConsentLog::new(store, queue),
+    )
 }
 
 /// A fresh SQLite consent log in the temporary folder.
@@ -73,4 +101,57 @@ pub async fn send_to(app: Router, request: Request<Body>) -> (Response<Body>, St
 
 pub fn block_on<F: Future>(future: F) -> F::Output {
     RUNTIME.block_on(future)
+}
+
+/// The server binary on `port`, with a consent log at `database` and no assets (a plain
+/// `cargo build` has no hash.txt beside it). One client makes every request in these tests:
+/// the rate limit is off unless a test sets it.
+pub fn server_on(port: u16, database: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_leadistry"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", database)
+        .env("LEPTOS_HASH_FILES", "false")
+        .env("LEADISTRY_SAVES_PER_MINUTE", "60000")
+        .env("LEADISTRY_SAVES_BURST", "10000")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+}
+
+/// A consent log file of its own in the temporary folder, as a URL.
+pub fn sqlite_url(name: &str) -> String {
+    let file = std::env::temp_dir().join(format!("leadistry-{name}-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    format!("sqlite://{}?mode=rwc", file.display())
+}
+
+/// A server process that is killed when the test ends, passed or not: no orphan keeps its
+/// port for the next run.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `command` and waits (at most 20 s) until it listens on `port`.
+pub fn start(mut command: std::process::Command, port: u16) -> Running {
+    let mut child = command.spawn().expect("server starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the server exited: {status}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not listen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Running(child)
 }

@@ -1,65 +1,95 @@
-//! The consent cookie on the wire: reading it from a request, writing and expiring cookies.
+//! The consent cookie on the wire: signed, read among whatever else the request carries, and
+//! the `Set-Cookie` headers that save a decision or expire Clarity's cookies.
+//!
+//! Any app on the parent domain, or on another port of the host, can set a cookie the browser
+//! sends here. So the site reads only `lf_cookie_consent`, ignores every other cookie whatever
+//! its bytes, and believes a consent cookie only with a MAC under its own key.
 
 use crate::catalog::{CLARITY_FIRST_PARTY_COOKIES, CONSENT_COOKIE};
-use crate::config::SiteSettings;
+use crate::config::{keys::ConsentKeys, keys::SecretKey, SiteSettings};
 use crate::consent::decision::{Decision, NoDecision, Policy};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use codee::{string::FromToStringCodec, Encoder};
 use cookie::{time::Duration, Cookie, SameSite};
+use hmac::{Hmac, Mac};
 use http::{header::COOKIE, HeaderMap, HeaderValue};
+use sha2::Sha256;
 
-/// What the request says in its `lf_cookie_consent` cookie.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ConsentCookie {
-    Absent,
-    Value(String),
-    /// Several different values at once: none of them can be trusted.
-    Ambiguous,
-}
-
-/// Reads every `lf_cookie_consent` the request carries. The strict reader of its own: a
-/// cookie jar would keep one value of a name, and the site must see them all.
-pub fn read(headers: &HeaderMap) -> ConsentCookie {
-    let mut found: Option<&str> = None;
-    // Non-UTF-8 `Cookie` headers are skipped: they cannot hold a cookie this site wrote.
-    let pairs = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='));
-    for (name, value) in pairs {
-        if name.trim() != CONSENT_COOKIE {
-            continue;
-        }
-        let value = value.trim();
-        match found {
-            Some(previous) if previous != value => return ConsentCookie::Ambiguous,
-            _ => found = Some(value),
-        }
-    }
-    found.map_or(ConsentCookie::Absent, |v| {
-        ConsentCookie::Value(v.to_string())
-    })
-}
+/// Longer consent cookie values are not read: the site writes about 100 bytes.
+pub const MAX_VALUE_BYTES: usize = 120;
 
 /// The rules a consent cookie is judged by: the revision in force and the lifetime.
-fn policy(settings: &SiteSettings) -> Policy {
+pub fn policy(settings: &SiteSettings) -> Policy {
     Policy {
         revision: settings.policy_revision,
         lifetime_secs: u64::from(settings.consent_lifetime_days) * 86_400,
     }
 }
 
-/// The decision the request's cookie holds, if it still counts at `now`.
+fn mac(key: &SecretKey, payload: &str) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
+    // The name is signed too: a value made for another cookie is not a consent.
+    mac.update(CONSENT_COOKIE.as_bytes());
+    mac.update(b"=");
+    mac.update(payload.as_bytes());
+    mac
+}
+
+/// The cookie's value: the decision, a dot, and its HMAC-SHA256 under the current key.
+pub fn sign(decision: &Decision, keys: &ConsentKeys) -> String {
+    let payload = FromToStringCodec::encode(decision).expect("Display cannot fail");
+    let tag = mac(&keys.current, &payload).finalize().into_bytes();
+    format!("{payload}.{}", URL_SAFE_NO_PAD.encode(tag))
+}
+
+/// The decision a value holds, when one of the keys signed it.
+pub fn verify(value: &str, keys: &ConsentKeys) -> Option<Decision> {
+    let (payload, tag) = value.rsplit_once('.')?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+    keys.all()
+        .any(|key| mac(key, payload).verify_slice(&tag).is_ok())
+        .then(|| payload.parse().ok())
+        .flatten()
+}
+
+/// Every `lf_cookie_consent` value the request carries; other cookies are skipped unread,
+/// whatever their bytes.
+fn values(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .flat_map(|header| header.as_bytes().split(|b| *b == b';'))
+        .filter_map(|pair| {
+            let pair = pair.trim_ascii();
+            let equals = pair.iter().position(|b| *b == b'=')?;
+            (pair[..equals].trim_ascii() == CONSENT_COOKIE.as_bytes())
+                .then(|| pair[equals + 1..].trim_ascii())
+        })
+}
+
+/// The decision the request's consent cookies hold, if one still counts at `now`: of several
+/// signed ones (another path's, an older one the browser kept), the newest that counts.
 pub fn decision(
     headers: &HeaderMap,
-    settings: &SiteSettings,
+    keys: &ConsentKeys,
+    policy: &Policy,
     now: u64,
 ) -> Result<Decision, NoDecision> {
-    match read(headers) {
-        ConsentCookie::Absent => Err(NoDecision::Missing),
-        ConsentCookie::Ambiguous => Err(NoDecision::Malformed),
-        ConsentCookie::Value(value) => policy(settings).evaluate(Some(&value), now),
+    let mut present = false;
+    let mut signed: Vec<Decision> = values(headers)
+        .inspect(|_| present = true)
+        .filter(|value| value.len() <= MAX_VALUE_BYTES)
+        .filter_map(|value| std::str::from_utf8(value).ok())
+        .filter_map(|value| verify(value, keys))
+        .collect();
+    signed.sort_by_key(|d| std::cmp::Reverse(d.decided_at));
+    let mut judged = signed.into_iter().map(|d| policy.judge(d, now));
+    let newest = judged.next();
+    match newest {
+        Some(Ok(decision)) => Ok(decision),
+        Some(Err(why)) => judged.find_map(Result::ok).ok_or(why),
+        None if present => Err(NoDecision::Malformed),
+        None => Err(NoDecision::Missing),
     }
 }
 
@@ -68,16 +98,19 @@ fn header(cookie: Cookie<'_>) -> HeaderValue {
 }
 
 /// `HttpOnly`: the server renders the state; scripts have no reason to read the cookie.
-pub fn set_consent(decision: &Decision, settings: &SiteSettings) -> HeaderValue {
-    let value = FromToStringCodec::encode(decision).expect("Display cannot fail");
-    let max_age = policy(settings).lifetime_secs;
+/// `Secure` when visitors use https.
+pub fn set_consent(
+    decision: &Decision,
+    keys: &ConsentKeys,
+    settings: &SiteSettings,
+) -> HeaderValue {
     header(
-        Cookie::build((CONSENT_COOKIE, value))
+        Cookie::build((CONSENT_COOKIE, sign(decision, keys)))
             .path("/")
-            .max_age(Duration::seconds(max_age as i64))
+            .max_age(Duration::seconds(policy(settings).lifetime_secs as i64))
             .same_site(SameSite::Lax)
             .http_only(true)
-            .secure(settings.secure_cookies)
+            .secure(settings.secure())
             .build(),
     )
 }
@@ -104,18 +137,28 @@ pub fn expire_clarity(settings: &SiteSettings) -> Vec<HeaderValue> {
 mod tests {
     use super::*;
     use crate::consent::decision::{ConsentId, Method};
-    use std::path::PathBuf;
 
-    fn settings(secure: bool, domain: Option<&str>) -> SiteSettings {
-        SiteSettings {
-            clarity_project_id: None,
-            policy_revision: 1,
-            consent_lifetime_days: 182,
-            cookie_domain: domain.map(str::to_string),
-            secure_cookies: secure,
-            content_dir: PathBuf::from("content"),
-            database_url: String::new(),
-            receipt_retention_days: 1095,
+    const NOW: u64 = 1_800_000_000;
+
+    fn keys(byte: u8) -> ConsentKeys {
+        use base64::engine::general_purpose::STANDARD;
+        ConsentKeys::new(SecretKey::from_base64(&STANDARD.encode([byte; 32])).unwrap())
+    }
+
+    fn settings(origin: Option<&str>, domain: Option<&str>) -> SiteSettings {
+        let mut settings = SiteSettings::parse("", &|_| None).unwrap();
+        settings.public_origin = origin.and_then(crate::config::origin::Origin::parse_setting);
+        settings.cookie_domain = domain.map(str::to_string);
+        settings
+    }
+
+    fn decided(at: u64, analytics: bool) -> Decision {
+        Decision {
+            revision: 1,
+            decided_at: at,
+            id: ConsentId(u128::from(at)),
+            analytics,
+            method: Method::Banner,
         }
     }
 
@@ -127,55 +170,110 @@ mod tests {
         map
     }
 
+    fn read(headers: &HeaderMap) -> Result<Decision, NoDecision> {
+        let policy = policy(&settings(None, None));
+        decision(headers, &keys(1), &policy, NOW)
+    }
+
     fn parsed(value: &HeaderValue) -> Cookie<'static> {
         Cookie::parse(value.to_str().unwrap().to_string()).unwrap()
     }
 
     #[test]
-    fn reads_the_consent_cookie_among_others() {
-        let h = headers(&[b"lf_token=abc; lf_cookie_consent=1.1.2.x.1.b; _clck=z"]);
-        assert_eq!(read(&h), ConsentCookie::Value("1.1.2.x.1.b".into()));
-        assert_eq!(read(&headers(&[b"lf_token=abc"])), ConsentCookie::Absent);
-        assert_eq!(read(&HeaderMap::new()), ConsentCookie::Absent);
+    fn a_signed_value_is_small_and_verifies_only_under_its_keys() {
+        let decision = decided(NOW - 60, true);
+        let value = sign(&decision, &keys(1));
+        assert!(
+            value.len() <= MAX_VALUE_BYTES,
+            "{} bytes: {value}",
+            value.len()
+        );
+        assert!(value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
+        assert_eq!(verify(&value, &keys(1)), Some(decision.clone()));
+        assert_eq!(verify(&value, &keys(2)), None, "another site's key");
+        let rotated = ConsentKeys {
+            current: keys(2).current,
+            previous: vec![keys(1).current],
+        };
+        assert_eq!(
+            verify(&value, &rotated),
+            Some(decision),
+            "a previous key still verifies"
+        );
+        let unsigned = value.rsplit_once('.').unwrap().0;
+        assert_eq!(verify(unsigned, &keys(1)), None);
+        let granted = value.replacen(".1.b.", ".0.b.", 1);
+        assert_eq!(verify(&granted, &keys(1)), None, "an edited value");
     }
 
     #[test]
-    fn conflicting_values_are_ambiguous_and_duplicates_are_not() {
-        let h = headers(&[b"lf_cookie_consent=a", b"lf_cookie_consent=b"]);
-        assert_eq!(read(&h), ConsentCookie::Ambiguous);
-        let same = headers(&[b"lf_cookie_consent=a; lf_cookie_consent=a"]);
-        assert_eq!(read(&same), ConsentCookie::Value("a".into()));
+    fn other_cookies_are_ignored_whatever_their_bytes() {
+        let value = sign(&decided(NOW - 60, true), &keys(1));
+        let mut header = b"lang=espa\xc3\xb1ol; sso=\xff\xfe; ".to_vec();
+        header.extend_from_slice(format!("lf_cookie_consent={value}; lf_token=abc").as_bytes());
+        assert!(read(&headers(&[&header])).is_ok());
+        let big = format!("sso={}", "x".repeat(16 * 1024));
+        assert_eq!(read(&headers(&[big.as_bytes()])), Err(NoDecision::Missing));
+        assert_eq!(read(&HeaderMap::new()), Err(NoDecision::Missing));
     }
 
     #[test]
-    fn non_utf8_headers_are_skipped() {
-        let h = headers(&[b"lf_cookie_consent=\xff\xfe", b"lf_cookie_consent=ok"]);
-        assert_eq!(read(&h), ConsentCookie::Value("ok".into()));
+    fn of_several_consent_cookies_the_newest_signed_one_counts() {
+        let older = sign(&decided(NOW - 600, false), &keys(1));
+        let newer = sign(&decided(NOW - 60, true), &keys(1));
+        let forged = sign(&decided(NOW, true), &keys(2));
+        let header = format!(
+            "lf_cookie_consent={older}; lf_cookie_consent=1.1.{NOW}.0123456789abcdef0123456789abcdef.1.b; \
+             lf_cookie_consent={forged}"
+        );
+        let other = format!("lf_cookie_consent={newer}");
+        let found = read(&headers(&[header.as_bytes(), other.as_bytes()])).unwrap();
+        assert!(found.analytics && found.decided_at == NOW - 60);
+        let expired = sign(&decided(NOW - 200 * 86_400, true), &keys(1));
+        let both = format!("lf_cookie_consent={expired}; lf_cookie_consent={older}");
+        assert!(!read(&headers(&[both.as_bytes()])).unwrap().analytics);
+    }
+
+    #[test]
+    fn unsigned_mangled_or_oversized_values_are_no_decision() {
+        let value = sign(&decided(NOW - 60, true), &keys(1));
+        for bad in [
+            "garbage".to_string(),
+            format!("2.1.{NOW}.0123456789abcdef0123456789abcdef.1.b"),
+            format!("{value}x"),
+            format!("{value}.{}", "A".repeat(100)),
+            value.to_uppercase(),
+        ] {
+            let header = format!("lf_cookie_consent={bad}");
+            assert_eq!(
+                read(&headers(&[header.as_bytes()])),
+                Err(NoDecision::Malformed),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
     fn the_consent_cookie_has_the_promised_attributes() {
-        let decision = Decision {
-            revision: 1,
-            decided_at: 1_764_390_000,
-            id: ConsentId(7),
-            analytics: false,
-            method: Method::Form,
-        };
-        let plain = set_consent(&decision, &settings(false, None));
+        let decision = decided(NOW, false);
+        let plain = set_consent(&decision, &keys(1), &settings(None, None));
         let cookie = parsed(&plain);
         assert_eq!(cookie.name(), "lf_cookie_consent");
-        assert_eq!(
-            cookie.value(),
-            "1.1.1764390000.00000000000000000000000000000007.0.f"
-        );
+        assert_eq!(verify(cookie.value(), &keys(1)), Some(decision.clone()));
         assert_eq!(cookie.path(), Some("/"));
         assert_eq!(cookie.max_age(), Some(Duration::seconds(15_724_800)));
         assert_eq!(cookie.same_site(), Some(SameSite::Lax));
         assert_eq!(cookie.http_only(), Some(true));
         assert_eq!(cookie.secure(), None);
-        assert_eq!(cookie.domain(), None);
-        let secure = parsed(&set_consent(&decision, &settings(true, None)));
+        assert_eq!(
+            cookie.domain(),
+            None,
+            "host-only: no sibling subdomain receives it"
+        );
+        let https = settings(Some("https://www.leadistry.com"), None);
+        let secure = parsed(&set_consent(&decision, &keys(1), &https));
         assert_eq!(secure.secure(), Some(true));
         assert!(plain.len() < 200);
     }
@@ -195,10 +293,10 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            expired(&settings(true, None)),
+            expired(&settings(None, None)),
             [("_clck".into(), None), ("_clsk".into(), None)]
         );
-        let both = expired(&settings(true, Some("leadistry.com")));
+        let both = expired(&settings(None, Some("leadistry.com")));
         assert_eq!(both.len(), 4);
         assert!(both.contains(&("_clck".into(), Some("leadistry.com".into()))));
         assert!(both.contains(&("_clsk".into(), Some("leadistry.com".into()))));

@@ -3,7 +3,7 @@
 pub mod cookie;
 
 use super::{decision::NoDecision, state::ConsentState};
-use crate::config::SiteSettings;
+use crate::config::{keys::ConsentKeys, SiteSettings};
 use http::{header::ACCEPT, request::Parts, HeaderMap};
 use leptos::prelude::*;
 
@@ -11,6 +11,16 @@ use leptos::prelude::*;
 /// middleware) and kept in its extensions for the page and the CSP.
 #[derive(Clone, Debug)]
 pub struct RequestConsent(pub ConsentState);
+
+/// Set on the request that renders the settings page after a save without JavaScript failed:
+/// the page says so.
+#[derive(Clone, Copy, Debug)]
+pub struct SaveFailure(pub &'static str);
+
+/// Why the save this page answers failed, if it did.
+pub fn save_failure() -> Option<&'static str> {
+    with_context::<Parts, _>(|parts| parts.extensions.get::<SaveFailure>().map(|f| f.0)).flatten()
+}
 
 /// A value the server put in the reactive context of this request.
 pub fn expect<T: Clone + Send + Sync + 'static>() -> Result<T, ServerFnError> {
@@ -20,11 +30,11 @@ pub fn expect<T: Clone + Send + Sync + 'static>() -> Result<T, ServerFnError> {
 }
 
 /// The visitor's state as their request's headers say it.
-pub fn state_of(headers: &HeaderMap, settings: &SiteSettings) -> ConsentState {
+pub fn state_of(headers: &HeaderMap, settings: &SiteSettings, keys: &ConsentKeys) -> ConsentState {
     let gpc = headers
         .get("sec-gpc")
         .is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
-    let evaluated = cookie::decision(headers, settings, crate::date::now());
+    let evaluated = cookie::decision(headers, keys, &cookie::policy(settings), crate::date::now());
     ConsentState {
         policy_changed: evaluated == Err(NoDecision::PolicyChanged),
         gpc: gpc && evaluated.is_err(),
@@ -63,21 +73,35 @@ mod tests {
 
     #[test]
     fn the_server_reads_the_signal_only_when_there_is_no_decision() {
-        let settings =
-            SiteSettings::parse("", "127.0.0.1:3000".parse().unwrap(), &|_| None).unwrap();
+        use crate::consent::decision::{ConsentId, Decision, Method};
+        let settings = SiteSettings::parse("", &|_| None).unwrap();
+        let keys = ConsentKeys::new(crate::config::keys::SecretKey::generate().unwrap());
         let mut headers = HeaderMap::new();
         headers.insert("sec-gpc", http::HeaderValue::from_static("1"));
-        assert!(state_of(&headers, &settings).gpc);
-        let now = crate::date::now();
-        let cookie = format!("lf_cookie_consent=1.1.{now}.0123456789abcdef0123456789abcdef.1.s");
-        headers.insert(http::header::COOKIE, cookie.parse().unwrap());
-        let chosen = state_of(&headers, &settings);
+        assert!(state_of(&headers, &settings, &keys).gpc);
+        let decision = Decision {
+            revision: 1,
+            decided_at: crate::date::now(),
+            id: ConsentId(1),
+            analytics: true,
+            method: Method::Settings,
+        };
+        let signed = format!("lf_cookie_consent={}", cookie::sign(&decision, &keys));
+        headers.insert(http::header::COOKIE, signed.parse().unwrap());
+        let chosen = state_of(&headers, &settings, &keys);
         assert!(
             !chosen.gpc && chosen.analytics_granted(),
             "an explicit choice wins"
         );
+        let forged = signed.replacen(".1.s.", ".1.b.", 1);
+        headers.insert(http::header::COOKIE, forged.parse().unwrap());
+        let state = state_of(&headers, &settings, &keys);
+        assert!(
+            state.gpc && state.decision.is_none(),
+            "an unsigned choice does not"
+        );
         headers.insert("sec-gpc", http::HeaderValue::from_static("0"));
         headers.remove(http::header::COOKIE);
-        assert!(!state_of(&headers, &settings).gpc);
+        assert!(!state_of(&headers, &settings, &keys).gpc);
     }
 }

@@ -4,9 +4,15 @@
 //! the site's own settings live in `[leadistry]`, each overridable by a `LEADISTRY_*` variable.
 //! Any invalid value stops the server with a message naming the key and what it allows.
 
+pub mod keys;
+pub mod origin;
+
+use ipnet::IpNet;
+use keys::{ConsentKeys, SecretKey};
 use leptos::config::{get_configuration, LeptosOptions};
+use origin::Origin;
 use serde::Deserialize;
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 /// Default location of the configuration file, relative to the working directory.
 pub const DEFAULT_CONFIG_PATH: &str = "Leptos.toml";
@@ -28,14 +34,56 @@ pub struct SiteSettings {
     pub consent_lifetime_days: u32,
     /// Parent domain Clarity may write its cookies on (e.g. `leadistry.com`), to delete them there.
     pub cookie_domain: Option<String>,
-    /// Whether cookies carry the `Secure` attribute.
-    pub secure_cookies: bool,
+    /// The origin visitors use (`https://www.leadistry.com`); `None` in development, where
+    /// the `Host` header stands in for it.
+    pub public_origin: Option<Origin>,
+    /// The keys that sign consent cookies, when configured.
+    pub consent_keys: Option<ConsentKeys>,
+    /// Proxies whose `X-Forwarded-For` names the client; nobody else's is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// What the server accepts, and for how long.
+    pub limits: Limits,
     /// Folder holding the operator-supplied Markdown documents.
     pub content_dir: PathBuf,
     /// The consent log: `sqlite://…` (default) or `postgres://…`.
     pub database_url: String,
     /// How long consent receipts are kept before `leadistry prune` deletes them.
     pub receipt_retention_days: u32,
+}
+
+impl SiteSettings {
+    /// Cookies carry `Secure`, and responses HSTS, when visitors use https.
+    pub fn secure(&self) -> bool {
+        self.public_origin.as_ref().is_some_and(Origin::is_https)
+    }
+
+    pub fn is_trusted_proxy(&self, address: IpAddr) -> bool {
+        self.trusted_proxies
+            .iter()
+            .any(|net| net.contains(&address))
+    }
+}
+
+/// How much the server accepts from clients, and for how long.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Consent saves a client may make per minute, after a burst of `saves_burst`.
+    pub saves_per_minute: u32,
+    pub saves_burst: u32,
+    /// Receipt writes under way or waiting; more are refused at once (503).
+    pub receipt_queue: usize,
+    /// To receive a request's headers, counted from when the connection waits for them.
+    pub header_read_timeout: Duration,
+    /// To receive a request's body.
+    pub body_read_timeout: Duration,
+    /// To answer a request, from its headers to the end of the response's headers.
+    pub request_timeout: Duration,
+    /// How long a connection may stay open with no request in it.
+    pub keep_alive_timeout: Duration,
+    /// Connections served at once; more wait in the operating system's queue.
+    pub max_connections: usize,
+    /// How long a shutdown waits for requests in progress before it exits.
+    pub shutdown_timeout: Duration,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -67,7 +115,7 @@ impl Config {
                 message: e.to_string(),
             })?
             .leptos_options;
-        let site = SiteSettings::parse(&text, leptos.site_addr, &|name| std::env::var(name).ok())?;
+        let site = SiteSettings::parse(&text, &|name| std::env::var(name).ok())?;
         if !site.content_dir.is_dir() {
             return Err(ConfigError {
                 key: "leadistry.content-dir".into(),
@@ -75,6 +123,20 @@ impl Config {
             });
         }
         Ok(Self { leptos, site })
+    }
+
+    /// The consent cookie keys in force: the configured ones, else the default key (made
+    /// beside a SQLite log on first start; see `keys::default_key`).
+    pub fn consent_keys(&self) -> Result<ConsentKeys, ConfigError> {
+        match &self.site.consent_keys {
+            Some(keys) => Ok(keys.clone()),
+            None => keys::default_key(&self.site.database_url)
+                .map(ConsentKeys::new)
+                .map_err(|message| ConfigError {
+                    key: "leadistry.consent-key".into(),
+                    message,
+                }),
+        }
     }
 }
 
@@ -87,10 +149,22 @@ struct FileSettings {
     policy_revision: Option<toml::Value>,
     consent_lifetime_days: Option<toml::Value>,
     cookie_domain: Option<toml::Value>,
-    secure_cookies: Option<toml::Value>,
+    public_origin: Option<toml::Value>,
+    consent_key: Option<toml::Value>,
+    consent_previous_keys: Option<toml::Value>,
+    trusted_proxies: Option<toml::Value>,
     content_dir: Option<toml::Value>,
     database_url: Option<toml::Value>,
     receipt_retention_days: Option<toml::Value>,
+    saves_per_minute: Option<toml::Value>,
+    saves_burst: Option<toml::Value>,
+    receipt_queue: Option<toml::Value>,
+    header_read_timeout_secs: Option<toml::Value>,
+    body_read_timeout_secs: Option<toml::Value>,
+    request_timeout_secs: Option<toml::Value>,
+    keep_alive_timeout_secs: Option<toml::Value>,
+    max_connections: Option<toml::Value>,
+    shutdown_timeout_secs: Option<toml::Value>,
 }
 
 impl FileSettings {
@@ -108,9 +182,15 @@ impl FileSettings {
                         .strip_prefix("unknown field `")
                         .and_then(|rest| rest.split('`').next())
                         .unwrap_or_default();
+                    let message = if field == "secure-cookies" {
+                        "no longer a setting: Secure and HSTS follow the scheme of public-origin"
+                            .to_string()
+                    } else {
+                        format!("unknown key ({message})")
+                    };
                     ConfigError {
                         key: format!("leadistry.{field}"),
-                        message: format!("unknown key ({message})"),
+                        message,
                     }
                 })
             }
@@ -174,21 +254,16 @@ impl Key<'_> {
         }
     }
 
-    fn flag(&self, default: bool) -> Result<bool, ConfigError> {
-        match self.raw()?.as_deref() {
-            None => Ok(default),
-            Some("true") => Ok(true),
-            Some("false") => Ok(false),
-            Some(other) => Err(self.invalid(other, "true or false")),
-        }
+    fn seconds(&self, default: u32, min: u32, max: u32) -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(self.number(default, min, max)?.into()))
     }
 
     /// A string setting where an empty value means "not set".
-    fn optional(
+    fn optional<T>(
         &self,
-        valid: fn(&str) -> Option<String>,
+        valid: fn(&str) -> Option<T>,
         allowed: &str,
-    ) -> Result<Option<String>, ConfigError> {
+    ) -> Result<Option<T>, ConfigError> {
         match self.raw()? {
             None => Ok(None),
             Some(text) if text.is_empty() => Ok(None),
@@ -196,6 +271,31 @@ impl Key<'_> {
                 .map(Some)
                 .ok_or_else(|| self.invalid(&text, allowed)),
         }
+    }
+
+    /// A comma-separated list; empty means none.
+    fn list<T>(&self, valid: fn(&str) -> Option<T>, allowed: &str) -> Result<Vec<T>, ConfigError> {
+        let text = self.raw()?.unwrap_or_default();
+        text.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| valid(item).ok_or_else(|| self.invalid(item, allowed)))
+            .collect()
+    }
+
+    /// Keys, in base64, comma-separated; the error never repeats a key.
+    fn secrets(&self) -> Result<Vec<SecretKey>, ConfigError> {
+        let text = self.raw()?.unwrap_or_default();
+        text.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                SecretKey::from_base64(item).map_err(|reason| ConfigError {
+                    key: format!("leadistry.{}", self.name),
+                    message: format!("{reason} (set in Leptos.toml or {})", self.variable()),
+                })
+            })
+            .collect()
     }
 }
 
@@ -229,23 +329,36 @@ fn domain(text: &str) -> Option<String> {
     ok.then_some(name)
 }
 
+fn proxy(text: &str) -> Option<IpNet> {
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
 impl SiteSettings {
     /// Parses `[leadistry]` from the configuration text, with `env` overriding the file.
-    /// `site_addr` decides the default of `secure-cookies`: off only when serving on loopback.
-    pub fn parse(
-        text: &str,
-        site_addr: SocketAddr,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
+    pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let FileSettings {
             clarity_project_id,
             policy_revision,
             consent_lifetime_days,
             cookie_domain,
-            secure_cookies,
+            public_origin,
+            consent_key,
+            consent_previous_keys,
+            trusted_proxies,
             content_dir,
             database_url: database,
             receipt_retention_days,
+            saves_per_minute,
+            saves_burst,
+            receipt_queue,
+            header_read_timeout_secs,
+            body_read_timeout_secs,
+            request_timeout_secs,
+            keep_alive_timeout_secs,
+            max_connections,
+            shutdown_timeout_secs,
         } = FileSettings::from_file(text)?;
         let key = |name, file| Key { name, file, env };
         let consent_lifetime_days = key("consent-lifetime-days", consent_lifetime_days).number(
@@ -264,8 +377,36 @@ impl SiteSettings {
                 domain,
                 "a domain name such as leadistry.com, or \"\" for the host only",
             )?,
-            secure_cookies: key("secure-cookies", secure_cookies)
-                .flag(!site_addr.ip().is_loopback())?,
+            public_origin: key("public-origin", public_origin).optional(
+                Origin::parse_setting,
+                "http(s)://host[:port] such as https://www.leadistry.com, or \"\" in development",
+            )?,
+            consent_keys: {
+                let current = key("consent-key", consent_key).secrets()?;
+                let previous = key("consent-previous-keys", consent_previous_keys).secrets()?;
+                match (&current[..], previous.is_empty()) {
+                    ([], true) => None,
+                    ([current], _) => Some(ConsentKeys {
+                        current: current.clone(),
+                        previous,
+                    }),
+                    (keys, _) => {
+                        let message = if keys.is_empty() {
+                            "consent-previous-keys only verify: set consent-key to sign with"
+                        } else {
+                            "one key signs: earlier ones go in consent-previous-keys"
+                        };
+                        return Err(ConfigError {
+                            key: "leadistry.consent-key".into(),
+                            message: message.into(),
+                        });
+                    }
+                }
+            },
+            trusted_proxies: key("trusted-proxies", trusted_proxies).list(
+                proxy,
+                "IP addresses or networks such as 127.0.0.1, 10.0.0.0/8, separated by commas",
+            )?,
             content_dir: PathBuf::from(
                 key("content-dir", content_dir)
                     .raw()?
@@ -281,6 +422,25 @@ impl SiteSettings {
                 consent_lifetime_days,
                 MAX_RECEIPT_RETENTION_DAYS,
             )?,
+            limits: Limits {
+                saves_per_minute: key("saves-per-minute", saves_per_minute)
+                    .number(240, 1, 60_000)?,
+                saves_burst: key("saves-burst", saves_burst).number(20, 1, 10_000)?,
+                receipt_queue: key("receipt-queue", receipt_queue).number(256, 1, 100_000)?
+                    as usize,
+                header_read_timeout: key("header-read-timeout-secs", header_read_timeout_secs)
+                    .seconds(10, 1, 300)?,
+                body_read_timeout: key("body-read-timeout-secs", body_read_timeout_secs)
+                    .seconds(10, 1, 300)?,
+                request_timeout: key("request-timeout-secs", request_timeout_secs)
+                    .seconds(30, 1, 3600)?,
+                keep_alive_timeout: key("keep-alive-timeout-secs", keep_alive_timeout_secs)
+                    .seconds(5, 1, 3600)?,
+                max_connections: key("max-connections", max_connections)
+                    .number(4096, 1, 1_000_000)? as usize,
+                shutdown_timeout: key("shutdown-timeout-secs", shutdown_timeout_secs)
+                    .seconds(10, 0, 3600)?,
+            },
         })
     }
 }
@@ -290,18 +450,17 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    const LOOPBACK: &str = "127.0.0.1:3000";
-    const PUBLIC: &str = "0.0.0.0:8080";
-
     fn parse_with(text: &str, env: &[(&str, &str)]) -> Result<SiteSettings, ConfigError> {
         let env: HashMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        SiteSettings::parse(text, LOOPBACK.parse().unwrap(), &move |k| {
-            env.get(k).cloned()
-        })
+        SiteSettings::parse(text, &move |k| env.get(k).cloned())
     }
+
+    /// 32 bytes of 0x01 and of 0x02, in base64.
+    const KEY_1: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
+    const KEY_2: &str = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI";
 
     const VALID: &str = r#"
 [leadistry]
@@ -309,10 +468,15 @@ clarity-project-id = "abcd1234ef"
 policy-revision = 3
 consent-lifetime-days = 90
 cookie-domain = ".Leadistry.com"
-secure-cookies = true
+public-origin = "https://www.Leadistry.com/"
+consent-key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE"
+consent-previous-keys = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI"
+trusted-proxies = "127.0.0.1, 10.0.0.0/8"
 content-dir = "docs"
 database-url = "postgres://u:p@db/leadistry"
 receipt-retention-days = 400
+saves-per-minute = 60
+header-read-timeout-secs = 5
 
 [package.metadata.leptos]
 output-name = "leadistry"
@@ -325,15 +489,30 @@ output-name = "leadistry"
         assert_eq!(s.policy_revision, 3);
         assert_eq!(s.consent_lifetime_days, 90);
         assert_eq!(s.cookie_domain.as_deref(), Some("leadistry.com"));
-        assert!(s.secure_cookies);
+        assert_eq!(
+            s.public_origin.as_ref().map(ToString::to_string).as_deref(),
+            Some("https://www.leadistry.com")
+        );
+        assert!(
+            s.secure(),
+            "Secure and HSTS follow the public origin's scheme"
+        );
+        let keys = s.consent_keys.as_ref().unwrap();
+        assert_eq!(keys.current.as_bytes(), [1u8; 32]);
+        assert_eq!(keys.previous.len(), 1);
+        assert!(s.is_trusted_proxy("127.0.0.1".parse().unwrap()));
+        assert!(s.is_trusted_proxy("10.1.2.3".parse().unwrap()));
+        assert!(!s.is_trusted_proxy("192.168.1.1".parse().unwrap()));
         assert_eq!(s.content_dir, PathBuf::from("docs"));
         assert_eq!(s.database_url, "postgres://u:p@db/leadistry");
         assert_eq!(s.receipt_retention_days, 400);
+        assert_eq!(s.limits.saves_per_minute, 60);
+        assert_eq!(s.limits.header_read_timeout, Duration::from_secs(5));
     }
 
     #[test]
     fn the_repository_file_is_valid() {
-        let text = include_str!("../Leptos.toml");
+        let text = include_str!("../../Leptos.toml");
         let s = parse_with(text, &[]).unwrap();
         assert_eq!(s.consent_lifetime_days, DEFAULT_CONSENT_LIFETIME_DAYS);
         assert!(leptos::config::get_config_from_str(text).is_ok());
@@ -346,14 +525,21 @@ output-name = "leadistry"
         assert_eq!(s.policy_revision, 1);
         assert_eq!(s.consent_lifetime_days, 182);
         assert_eq!(s.cookie_domain, None);
-        assert!(!s.secure_cookies, "loopback serves plain http");
+        assert_eq!(s.public_origin, None);
+        assert!(!s.secure(), "development serves plain http");
+        assert_eq!(s.consent_keys, None, "made beside the log at start-up");
+        assert!(s.trusted_proxies.is_empty());
         assert!(s.database_url.starts_with("sqlite://"));
         assert_eq!(s.receipt_retention_days, 1095);
-        let public = SiteSettings::parse("", PUBLIC.parse().unwrap(), &|_| None).unwrap();
-        assert!(
-            public.secure_cookies,
-            "secure by default outside local development"
-        );
+        assert_eq!(s.limits.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.limits.shutdown_timeout, Duration::from_secs(10));
+        assert_eq!(s.limits.max_connections, 4096);
+        let http = parse_with(
+            "[leadistry]\npublic-origin = \"http://localhost:8080\"",
+            &[],
+        )
+        .unwrap();
+        assert!(!http.secure(), "no Secure over plain http");
     }
 
     #[test]
@@ -363,14 +549,24 @@ output-name = "leadistry"
             &[
                 ("LEADISTRY_POLICY_REVISION", "7"),
                 ("LEADISTRY_CLARITY_PROJECT_ID", ""),
-                ("LEADISTRY_SECURE_COOKIES", "false"),
+                ("LEADISTRY_PUBLIC_ORIGIN", ""),
+                ("LEADISTRY_CONSENT_KEY", KEY_2),
+                (
+                    "LEADISTRY_CONSENT_PREVIOUS_KEYS",
+                    &format!("{KEY_1}, {KEY_2}"),
+                ),
+                ("LEADISTRY_TRUSTED_PROXIES", "::1"),
                 ("DATABASE_URL", "sqlite::memory:"),
             ],
         )
         .unwrap();
         assert_eq!(s.policy_revision, 7);
         assert_eq!(s.clarity_project_id, None);
-        assert!(!s.secure_cookies);
+        assert!(!s.secure());
+        let keys = s.consent_keys.unwrap();
+        assert_eq!(keys.current.as_bytes(), [2u8; 32]);
+        assert_eq!(keys.previous.len(), 2);
+        assert!(s.trusted_proxies[0].contains(&"::1".parse::<IpAddr>().unwrap()));
         assert_eq!(s.consent_lifetime_days, 90);
         assert_eq!(s.database_url, "sqlite::memory:");
     }
@@ -404,9 +600,34 @@ output-name = "leadistry"
                 "domain name",
             ),
             (
-                "[leadistry]\nsecure-cookies = \"yes\"",
+                "[leadistry]\nsecure-cookies = true",
                 "leadistry.secure-cookies",
-                "true or false",
+                "follow the scheme of public-origin",
+            ),
+            (
+                "[leadistry]\npublic-origin = \"www.leadistry.com\"",
+                "leadistry.public-origin",
+                "https://www.leadistry.com",
+            ),
+            (
+                "[leadistry]\nconsent-key = \"c2hvcnQ=\"",
+                "leadistry.consent-key",
+                "at least 32 random bytes",
+            ),
+            (
+                "[leadistry]\nconsent-previous-keys = \"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE\"",
+                "leadistry.consent-key",
+                "set consent-key to sign with",
+            ),
+            (
+                "[leadistry]\ntrusted-proxies = \"10.0.0.0/8, proxy.local\"",
+                "leadistry.trusted-proxies",
+                "IP addresses or networks",
+            ),
+            (
+                "[leadistry]\nheader-read-timeout-secs = 0",
+                "leadistry.header-read-timeout-secs",
+                "1 to 300",
             ),
             (
                 "[leadistry]\npolicy-revison = 2",
@@ -442,6 +663,14 @@ output-name = "leadistry"
         let err = parse_with(VALID, &[("LEADISTRY_CONSENT_LIFETIME_DAYS", "forever")]).unwrap_err();
         assert_eq!(err.key, "leadistry.consent-lifetime-days");
         assert!(err.message.contains("LEADISTRY_CONSENT_LIFETIME_DAYS"));
+    }
+
+    #[test]
+    fn a_key_is_never_repeated_in_an_error() {
+        let secret = "c2VjcmV0LWJ1dC10b28tc2hvcnQ";
+        let err = parse_with("", &[("LEADISTRY_CONSENT_KEY", secret)]).unwrap_err();
+        assert!(err.message.contains("LEADISTRY_CONSENT_KEY"), "{err}");
+        assert!(!err.to_string().contains(secret), "{err}");
     }
 
     #[test]

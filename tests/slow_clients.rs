@@ -1,0 +1,177 @@
+//! Slow and idle clients against the server process: they cannot hold it open, crowd out a
+//! visitor, or keep it from stopping.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::{server_on, sqlite_url, start, Running};
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    process::Command,
+    time::{Duration, Instant},
+};
+
+/// Opens a connection and sends a request's head without its final blank line.
+fn half_sent(port: u16) -> TcpStream {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream
+        .write_all(format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Slow: 1\r\n").as_bytes())
+        .unwrap();
+    stream
+}
+
+/// A whole page request on a fresh connection: its status line, and how long it took.
+fn page(port: u16, timeout: Duration) -> (String, Duration) {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    stream
+        .write_all(
+            format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response);
+    (
+        text.lines().next().unwrap_or_default().to_string(),
+        started.elapsed(),
+    )
+}
+
+/// True once the server has closed the connection (the read sees its end).
+fn closed_by_server(stream: &mut TcpStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buffer = [0u8; 1024];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue, // a response (408, or the answer) before the close
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+fn terminate(Running(child): &Running) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits for the process to exit; how long that took.
+fn exit_time(Running(child): &mut Running, limit: Duration) -> Duration {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return started.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("still running {limit:?} after SIGTERM");
+}
+
+#[test]
+fn a_thousand_half_sent_requests_neither_block_a_visitor_nor_the_shutdown() {
+    const PORT: u16 = 3181;
+    let mut command = server_on(PORT, &sqlite_url("slow-thousand"));
+    command
+        .env("LEADISTRY_SHUTDOWN_TIMEOUT_SECS", "3")
+        .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "60");
+    let mut server = start(command, PORT);
+    let held: Vec<TcpStream> = (0..1000).map(|_| half_sent(PORT)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, took) = page(PORT, Duration::from_secs(5));
+    assert!(status.starts_with("HTTP/1.1 200"), "{status:?}");
+    assert!(took < Duration::from_secs(1), "a page took {took:?}");
+    terminate(&server);
+    let took = exit_time(&mut server, Duration::from_secs(8));
+    assert!(
+        took <= Duration::from_secs(4),
+        "exited {took:?} after SIGTERM; the deadline is 3 s"
+    );
+    drop(held);
+}
+
+#[test]
+fn a_request_head_that_does_not_arrive_in_time_is_cut_off() {
+    const PORT: u16 = 3182;
+    let mut command = server_on(PORT, &sqlite_url("slow-head"));
+    command
+        .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "2")
+        .env("LEADISTRY_KEEP_ALIVE_TIMEOUT_SECS", "60");
+    let server = start(command, PORT);
+    let mut slow = half_sent(PORT);
+    // A byte a second keeps the connection busy, but the head's deadline still holds.
+    let started = Instant::now();
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(700));
+        if slow.write_all(b"X").is_err() {
+            break;
+        }
+    }
+    assert!(closed_by_server(&mut slow, Duration::from_secs(3)));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "cut off after {took:?}");
+    drop(server);
+}
+
+#[test]
+fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
+    const PORT: u16 = 3183;
+    let mut command = server_on(PORT, &sqlite_url("slow-idle"));
+    command.env("LEADISTRY_KEEP_ALIVE_TIMEOUT_SECS", "1");
+    let server = start(command, PORT);
+    let mut stream = TcpStream::connect(("127.0.0.1", PORT)).unwrap();
+    stream
+        .write_all(format!("GET /robots.txt HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n\r\n").as_bytes())
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"HTTP/1.1 "), "answered: {first:?}");
+    let started = Instant::now();
+    assert!(closed_by_server(&mut stream, Duration::from_secs(4)));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_secs(3),
+        "closed after {took:?}"
+    );
+    // A connection that never sends anything is closed too.
+    let mut silent = TcpStream::connect(("127.0.0.1", PORT)).unwrap();
+    assert!(closed_by_server(&mut silent, Duration::from_secs(4)));
+    drop(server);
+}
+
+#[test]
+fn connections_over_the_cap_wait_until_one_closes() {
+    const PORT: u16 = 3184;
+    let mut command = server_on(PORT, &sqlite_url("slow-cap"));
+    command
+        .env("LEADISTRY_MAX_CONNECTIONS", "20")
+        .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "60");
+    let server = start(command, PORT);
+    // `start` made one connection to see the server listen; it is closed by now.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut held: Vec<TcpStream> = (0..20).map(|_| half_sent(PORT)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let waiting = std::thread::spawn(move || page(PORT, Duration::from_secs(30)));
+    std::thread::sleep(Duration::from_millis(1000));
+    if waiting.is_finished() {
+        panic!("answered over the cap: {:?}", waiting.join());
+    }
+    held.pop();
+    let (status, took) = waiting.join().unwrap();
+    assert!(
+        status.starts_with("HTTP/1.1 200"),
+        "{status:?} after {took:?}"
+    );
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    drop(server);
+}
