@@ -24,6 +24,7 @@ use leptos::server_fn::ServerFn;
 use std::{
     net::IpAddr,
     num::NonZeroU32,
+    time::Duration,
     sync::{
         atomic::{AtomicU32, Ordering},
         Arc,
@@ -39,6 +40,10 @@ const SERVER_FN_PREFIX: &str = "/api/";
 const FAILURE_PAGE: &str = "/cookie-settings";
 /// How often the rate limiter forgets clients whose allowance is full again.
 const FORGET_EVERY: u32 = 4096;
+/// How long an answer over the rate limit is held: a flooder's connections each get four
+/// answers a second instead of thousands, so its flood costs the server little. A person
+/// over the limit (many visitors behind one address) does not notice.
+const OVER_LIMIT_HOLD: Duration = Duration::from_millis(250);
 
 /// What the guard needs, fixed at start-up.
 #[derive(Clone)]
@@ -149,7 +154,8 @@ pub async fn guard(State(endpoint): State<Endpoint>, request: Request, next: Nex
     let client = client::address(&request, settings);
     let (mut parts, body) = request.into_parts();
     if let Some(seconds) = endpoint.over_limit(client) {
-        tracing::warn!(%client, "consent saves over the rate limit");
+        tracing::debug!(%client, "consent saves over the rate limit");
+        tokio::time::sleep(OVER_LIMIT_HOLD).await;
         let reason = "Too many consent saves from this client: nothing was changed.";
         let status = StatusCode::TOO_MANY_REQUESTS;
         return endpoint
