@@ -15,12 +15,42 @@ use leptos_router::{
 };
 use std::sync::Arc;
 
-/// The URL of the site's stylesheet, with its content hash when `hash-files` is on.
+/// The project's island loader (in place of Leptos' `HydrationScripts`, which preloads the
+/// whole bundle on every page): see the file for when it loads what.
+const ISLAND_LOADER: &str = include_str!("islands.js");
+
+/// The page's assets, named once at start-up: the stylesheet and the island loader, which
+/// names the bundle's JS and WASM (with their content hashes when `hash-files` is on).
 #[derive(Clone)]
-pub struct Stylesheet(pub Arc<str>);
+pub struct Assets {
+    pub stylesheet: Arc<str>,
+    pub loader: Arc<str>,
+}
+
+impl Assets {
+    pub fn new(stylesheet: &str, js: &str, wasm: &str) -> Self {
+        // Whole-line comments and indentation are for readers of the file, not of every page.
+        let loader: String = ISLAND_LOADER
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Self {
+            stylesheet: stylesheet.into(),
+            loader: format!("{loader}({js:?}, {wasm:?});").into(),
+        }
+    }
+}
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let stylesheet = use_context::<Stylesheet>().map(|s| s.0);
+    let assets = use_context::<Assets>();
+    // The attributes `ConsentState::from_attributes` reads in the browser.
+    let (state, return_to) = page_state();
+    // Islands mode: the page itself renders without hydration markers; islands add theirs.
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -29,11 +59,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
-                <link id="leptos" rel="stylesheet" href=stylesheet />
-                <HydrationScripts options islands=true />
+                <link id="leptos" rel="stylesheet" href=assets.as_ref().map(|a| a.stylesheet.clone()) />
+                <script nonce=leptos::nonce::use_nonce()>
+                    {assets.map(|a| a.loader)}
+                </script>
                 <MetaTags />
             </head>
-            <body>
+            <body
+                data-consent-decision=state.decision.as_ref().map(ToString::to_string)
+                data-consent-policy-changed=state.policy_changed.then_some("")
+                data-consent-gpc=state.gpc.then_some("")
+                data-consent-clarity=state.clarity_project_id
+                data-return-to=return_to
+            >
                 <App />
             </body>
         </html>
@@ -43,7 +81,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let (initial, return_to) = page_state();
 
     view! {
         <Title formatter=|page: String| format!("{page} · Leadistry") />
@@ -52,7 +89,7 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">
                 "Skip to content"
             </a>
-            <ConsentRoot initial return_to>
+            <ConsentRoot>
             <SiteHeader />
             <main id="main" tabindex="-1">
                 // Async rendering waits for a document (and its title) and puts everything in

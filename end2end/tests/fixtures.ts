@@ -86,13 +86,23 @@ export function hydratedProject(): boolean {
   return test.info().project.name === 'hydrated';
 }
 
-/** Opens a page and, with JavaScript on, waits until the WASM has hydrated it. */
+/** Opens a page. With JavaScript on and the banner showing, the islands load once the
+ * browser is idle: wait for that. Otherwise they load on the first use of a control. */
 export async function visit(page: Page, path: string) {
   const response = await page.goto(path);
-  if (hydratedProject()) {
+  if (hydratedProject() && (await page.locator('.cookie-banner').count()) > 0) {
     await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   }
   return response;
+}
+
+/** The requests for the consent islands' bundle (its JS and its WASM) a page makes. */
+export function bundleRequests(page: Page) {
+  const urls: string[] = [];
+  page.on('request', (request) => {
+    if (/\/pkg\/[^/]+\.(js|wasm)$/.test(new URL(request.url()).pathname)) urls.push(request.url());
+  });
+  return urls;
 }
 
 /** The consent cookie's value, as the server writes it (see `Decision`'s Display and

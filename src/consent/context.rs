@@ -1,18 +1,11 @@
 //! The consent state a page shares with its controls and with the Clarity gate: what the
 //! server read from the request, then whatever the visitor saves on the page.
 
-use super::{
-    api::SaveConsent,
-    form::{self, category_field, Source},
-    state::ConsentState,
-};
-use crate::catalog::CATALOG;
+use super::state::ConsentState;
 use leptos::{
     ev::{MouseEvent, SubmitEvent},
     prelude::*,
-    wasm_bindgen::JsCast,
 };
-use std::collections::HashMap;
 
 /// The consent state shared by every control on the page.
 #[derive(Clone, Copy)]
@@ -27,7 +20,8 @@ pub struct Consent {
     /// signal. A memo, so controls update only when it really changes.
     current: Memo<ConsentState>,
     dialog_open: RwSignal<bool>,
-    save: ServerAction<SaveConsent>,
+    /// A save is under way.
+    pending: RwSignal<bool>,
     /// Why the last save failed, shown until the next attempt.
     error: RwSignal<Option<&'static str>>,
 }
@@ -37,8 +31,22 @@ pub fn use_consent() -> Consent {
     expect_context::<Consent>()
 }
 
+/// What the server read from the request; in the browser, what the page carries on `<body>`.
+fn initial_state() -> (ConsentState, String) {
+    #[cfg(feature = "ssr")]
+    {
+        super::server::page_state()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let body = document().body();
+        ConsentState::from_attributes(|name| body.as_ref()?.get_attribute(name))
+    }
+}
+
 impl Consent {
-    pub fn provide(initial: ConsentState, return_to: String) -> Self {
+    pub fn provide() -> Self {
+        let (initial, return_to) = initial_state();
         let initial = StoredValue::new(initial);
         let saved = RwSignal::new(None::<ConsentState>);
         // `navigator.globalPrivacyControl`, for a browser that says it without the header.
@@ -54,11 +62,10 @@ impl Consent {
             saved,
             current,
             dialog_open: RwSignal::new(false),
-            save: ServerAction::new(),
+            pending: RwSignal::new(false),
             error: RwSignal::new(None),
         };
         provide_context(consent);
-        consent.apply_saves();
         #[cfg(feature = "hydrate")]
         after_page_hydrates(move || {
             gpc_in_browser.set(browser_sends_gpc());
@@ -90,7 +97,7 @@ impl Consent {
 
     /// A save is under way.
     pub fn pending(&self) -> bool {
-        self.save.pending().get()
+        self.pending.get()
     }
 
     /// Why the last save failed, until the next attempt.
@@ -111,30 +118,22 @@ impl Consent {
         self.dialog_open.set(true);
     }
 
-    /// Sends a consent form's fields, and the button that submitted it, to the server action.
-    pub fn submit(&self, ev: &SubmitEvent, source: Source) {
+    /// Posts a consent form to the server function, as the browser would without JavaScript,
+    /// but in the background; the answer becomes the page's state.
+    pub fn submit(&self, ev: &SubmitEvent) {
         ev.prevent_default();
-        let form = event_target::<web_sys::HtmlFormElement>(ev);
-        let fields = web_sys::FormData::new_with_form(&form).ok();
-        let field = |name: &str| fields.as_ref().and_then(|f| f.get(name).as_string());
-        let categories: HashMap<String, String> = CATALOG
-            .iter()
-            .filter_map(|c| {
-                let value = field(&category_field(c.category))?;
-                Some((c.category.key().to_string(), value))
-            })
-            .collect();
-        // Enter in a form submits with its first button, which the browser names here too.
-        let choice = ev
-            .submitter()
-            .and_then(|button| button.dyn_into::<web_sys::HtmlButtonElement>().ok())
-            .map(|button| button.value());
-        self.save.dispatch(SaveConsent {
-            choice: choice.unwrap_or_default(),
-            source: Some(source.value().to_string()),
-            categories: (!categories.is_empty()).then_some(categories),
-            return_to: field(form::RETURN_TO),
-        });
+        #[cfg(feature = "hydrate")]
+        {
+            let form = event_target::<web_sys::HtmlFormElement>(ev);
+            let submitter = ev.submitter();
+            let consent = *self;
+            consent.pending.set(true);
+            leptos::task::spawn_local(async move {
+                let result = browser::post(&form, submitter).await;
+                consent.pending.set(false);
+                consent.apply(result);
+            });
+        }
     }
 
     /// A page served after a refusal has a CSP without Clarity's hosts: granting there needs
@@ -146,29 +145,99 @@ impl Consent {
     }
 
     /// A save that succeeded becomes the state; one that failed changes nothing and says so.
-    fn apply_saves(self) {
-        Effect::new(move |_| {
-            let Some(result) = self.save.value().get() else {
-                return;
-            };
-            match result {
-                Ok(state) => {
-                    if self.needs_reload(&state) {
-                        #[cfg(feature = "hydrate")]
-                        let _ = window().location().reload();
-                        return;
-                    }
-                    self.error.set(None);
-                    self.saved.set(Some(state));
-                    self.dialog_open.set(false);
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn apply(self, result: Result<ConsentState, String>) {
+        match result {
+            Ok(state) => {
+                if self.needs_reload(&state) {
+                    #[cfg(feature = "hydrate")]
+                    let _ = window().location().reload();
+                    return;
                 }
-                Err(error) => {
-                    leptos::logging::warn!("consent not saved: {error}");
-                    self.error
-                        .set(Some(crate::wording::WORDING.errors.not_saved));
-                }
+                self.error.set(None);
+                self.saved.set(Some(state));
+                self.dialog_open.set(false);
             }
-        });
+            Err(error) => {
+                leptos::logging::warn!("consent not saved: {error}");
+                self.error
+                    .set(Some(crate::wording::WORDING.errors.not_saved));
+            }
+        }
+    }
+}
+
+/// The save in the browser, without Leptos' server function client: it would bring a form
+/// encoder and a JSON decoder into the bundle, and the browser has both.
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::super::{
+        api::SaveConsent,
+        decision::{ConsentId, Decision, Method},
+        state::ConsentState,
+    };
+    use leptos::{prelude::*, server_fn::ServerFn, wasm_bindgen::JsCast, wasm_bindgen::JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    /// The form's fields and the button that submitted it, URL-encoded, to the server
+    /// function; its JSON answer, read by the browser.
+    pub async fn post(
+        form: &web_sys::HtmlFormElement,
+        submitter: Option<web_sys::HtmlElement>,
+    ) -> Result<ConsentState, String> {
+        let fail = |e: JsValue| format!("{e:?}");
+        let fields = web_sys::FormData::new_with_form(form).map_err(fail)?;
+        // Enter in a form submits with its first button, which the browser names here too.
+        if let Some(button) =
+            submitter.and_then(|b| b.dyn_into::<web_sys::HtmlButtonElement>().ok())
+        {
+            fields
+                .append_with_str(&button.name(), &button.value())
+                .map_err(fail)?;
+        }
+        let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields)
+            .map_err(fail)?
+            .to_string();
+        let headers = web_sys::Headers::new().map_err(fail)?;
+        headers
+            .set("content-type", "application/x-www-form-urlencoded")
+            .map_err(fail)?;
+        headers.set("accept", "application/json").map_err(fail)?;
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from(body));
+        let response: web_sys::Response =
+            JsFuture::from(window().fetch_with_str_and_init(SaveConsent::PATH, &init))
+                .await
+                .map_err(fail)?
+                .unchecked_into();
+        if !response.ok() {
+            return Err(format!("status {}", response.status()));
+        }
+        let answer = JsFuture::from(response.json().map_err(fail)?)
+            .await
+            .map_err(fail)?;
+        state(&answer).ok_or_else(|| "an answer that is not a consent state".into())
+    }
+
+    /// `ConsentState` from the server function's JSON, as the browser parsed it.
+    fn state(answer: &JsValue) -> Option<ConsentState> {
+        let get = |object: &JsValue, key: &str| js_sys::Reflect::get(object, &key.into()).ok();
+        let decision = get(answer, "decision").filter(JsValue::is_object)?;
+        let number = |key| get(&decision, key)?.as_f64();
+        Some(ConsentState {
+            decision: Some(Decision {
+                revision: number("revision")? as u32,
+                decided_at: number("decided_at")? as u64,
+                id: ConsentId::try_from(get(&decision, "id")?.as_string()?).ok()?,
+                analytics: get(&decision, "analytics")?.as_bool()?,
+                method: Method::from_label(&get(&decision, "method")?.as_string()?)?,
+            }),
+            policy_changed: false,
+            clarity_project_id: get(answer, "clarity_project_id")?.as_string(),
+            gpc: false,
+        })
     }
 }
 

@@ -39,6 +39,13 @@ impl Method {
         })
     }
 
+    /// The method a label names.
+    pub fn from_label(label: &str) -> Option<Self> {
+        [Method::Banner, Method::Settings, Method::Form]
+            .into_iter()
+            .find(|method| method.label() == label)
+    }
+
     pub const fn label(self) -> &'static str {
         match self {
             Method::Banner => "banner",

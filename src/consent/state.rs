@@ -4,6 +4,16 @@
 use super::decision::Decision;
 use serde::{Deserialize, Serialize};
 
+/// The page carries the state to the browser as attributes of its `<body>` (written by the
+/// shell), which the islands read before they hydrate: no JSON decoder in the bundle.
+pub mod attribute {
+    pub const DECISION: &str = "data-consent-decision";
+    pub const POLICY_CHANGED: &str = "data-consent-policy-changed";
+    pub const GPC: &str = "data-consent-gpc";
+    pub const CLARITY: &str = "data-consent-clarity";
+    pub const RETURN_TO: &str = "data-return-to";
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentState {
     /// The visitor's decision, when there is one that still counts.
@@ -30,6 +40,21 @@ impl ConsentState {
     /// Analytics was refused, by a decision or by the browser's signal.
     pub fn refused(&self) -> bool {
         self.decision.as_ref().map_or(self.gpc, |d| !d.analytics)
+    }
+
+    /// The state and the page's path as the `<body>` attributes carry them; `attribute` reads
+    /// one by name.
+    pub fn from_attributes(attribute: impl Fn(&str) -> Option<String>) -> (Self, String) {
+        let state = Self {
+            decision: attribute(attribute::DECISION).and_then(|text| text.parse().ok()),
+            policy_changed: attribute(attribute::POLICY_CHANGED).is_some(),
+            clarity_project_id: attribute(attribute::CLARITY),
+            gpc: attribute(attribute::GPC).is_some(),
+        };
+        (
+            state,
+            attribute(attribute::RETURN_TO).unwrap_or_else(|| "/".into()),
+        )
     }
 
     /// The Clarity project to load, only while analytics is granted.

@@ -24,11 +24,11 @@ use leptos::server_fn::ServerFn;
 use std::{
     net::IpAddr,
     num::NonZeroU32,
-    time::Duration,
     sync::{
         atomic::{AtomicU32, Ordering},
         Arc,
     },
+    time::Duration,
 };
 use tower::ServiceExt;
 

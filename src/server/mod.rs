@@ -6,7 +6,7 @@ pub mod endpoint;
 pub mod headers;
 pub mod listener;
 
-use crate::app::{shell, App, Stylesheet};
+use crate::app::{shell, App, Assets};
 use crate::config::{keys::ConsentKeys, Config, SiteSettings};
 use crate::receipts::ConsentLog;
 use axum::{
@@ -27,13 +27,13 @@ fn provide_server_context(
     settings: Arc<SiteSettings>,
     keys: Arc<ConsentKeys>,
     log: ConsentLog,
-    stylesheet: Stylesheet,
+    assets: Assets,
 ) -> impl Fn() + Clone + Send + Sync {
     move || {
         provide_context(settings.clone());
         provide_context(keys.clone());
         provide_context(log.clone());
-        provide_context(stylesheet.clone());
+        provide_context(assets.clone());
         let nonce = with_context::<http::request::Parts, _>(|parts| {
             parts.extensions.get::<leptos::nonce::Nonce>().cloned()
         });
@@ -48,7 +48,7 @@ pub fn router(config: Config, keys: ConsentKeys, log: ConsentLog) -> Router {
     let Config { leptos, site } = config;
     let settings = Arc::new(site);
     let keys = Arc::new(keys);
-    let context = provide_server_context(settings.clone(), keys.clone(), log, stylesheet(&leptos));
+    let context = provide_server_context(settings.clone(), keys.clone(), log, assets(&leptos));
     let header_policy = headers::HeaderPolicy {
         settings: settings.clone(),
         keys,
@@ -172,16 +172,13 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
     Ok(())
 }
 
-/// The stylesheet's URL, read once. Leptos' `HashedStylesheet` reads hash.txt on every page
-/// (6% of a page's CPU in the server bench); the name cannot change while the server runs.
-fn stylesheet(options: &LeptosOptions) -> Stylesheet {
-    let hash = options
+/// The assets' URLs, read once: Leptos' `HashedStylesheet` and `HydrationScripts` read
+/// hash.txt on every page (9% of a page's CPU in the server bench); the names cannot change
+/// while the server runs.
+fn assets(options: &LeptosOptions) -> Assets {
+    let hashes = options
         .hash_files
-        .then(|| {
-            let hashes = std::fs::read_to_string(hash_file(options).ok()?).ok()?;
-            let hash = hashes.lines().find_map(|l| l.trim().strip_prefix("css:"))?;
-            Some(format!(".{}", hash.trim()))
-        })
+        .then(|| std::fs::read_to_string(hash_file(options).ok()?).ok())
         .flatten()
         .unwrap_or_default();
     let LeptosOptions {
@@ -189,7 +186,27 @@ fn stylesheet(options: &LeptosOptions) -> Stylesheet {
         output_name,
         ..
     } = options;
-    Stylesheet(format!("/{site_pkg_dir}/{output_name}{hash}.css").into())
+    let name = |kind: &str, extension: &str| {
+        let hash = hashes
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .find(|(file, _)| file.trim() == kind)
+            .map(|(_, hash)| format!(".{}", hash.trim()));
+        // cargo-leptos names the WASM after the crate; a plain wasm-bindgen run adds `_bg`.
+        let suffix = match (kind, &hash, option_env!("LEPTOS_OUTPUT_NAME")) {
+            ("wasm", None, None) => "_bg",
+            _ => "",
+        };
+        format!(
+            "/{site_pkg_dir}/{output_name}{suffix}{}.{extension}",
+            hash.unwrap_or_default()
+        )
+    };
+    Assets::new(
+        &name("css", "css"),
+        &name("js", "js"),
+        &name("wasm", "wasm"),
+    )
 }
 
 /// With `hash-files`, Leptos reads asset names from a file beside the binary and would panic

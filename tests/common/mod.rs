@@ -91,6 +91,15 @@ pub async fn sqlite_log(name: &str) -> Store {
         .expect("sqlite")
 }
 
+/// Whether a page shows the banner: its element, not the name (the island loader mentions it).
+pub fn shows_banner(html: &str) -> bool {
+    html.split("<section").skip(1).any(|tag| {
+        tag.split('>')
+            .next()
+            .is_some_and(|tag| tag.contains("class=\"cookie-banner\""))
+    })
+}
+
 pub async fn send_to(app: Router, request: Request<Body>) -> (Response<Body>, String) {
     let response = app.oneshot(request).await.expect("infallible");
     let (parts, body) = response.into_parts();

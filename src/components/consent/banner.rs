@@ -18,7 +18,12 @@ pub fn CookieBanner() -> impl IntoView {
     let text = &WORDING.banner;
     view! {
         <Show when=undecided>
-            <section node_ref=banner class="cookie-banner" aria-labelledby="cookie-banner-title">
+            <section
+                node_ref=banner
+                class="cookie-banner"
+                aria-labelledby="cookie-banner-title"
+                data-consent-control
+            >
                 <div class="container banner-inner">
                     <div class="banner-text">
                         <h2 id="cookie-banner-title">{text.title}</h2>

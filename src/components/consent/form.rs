@@ -16,7 +16,12 @@ use leptos::{prelude::*, server_fn::ServerFn};
 pub fn ChoiceForm(source: Source, children: Children) -> impl IntoView {
     let consent = use_consent();
     view! {
-        <form method="post" action=SaveConsent::url() on:submit=move |ev| consent.submit(&ev, source)>
+        <form
+            method="post"
+            action=SaveConsent::url()
+            data-consent-control
+            on:submit=move |ev| consent.submit(&ev)
+        >
             <input type="hidden" name=form::SOURCE value=source.value() />
             <input type="hidden" name=form::RETURN_TO value=consent.return_to() />
             {children()}
@@ -110,6 +115,7 @@ pub fn PreferencesLink(class: &'static str, label: &'static str) -> impl IntoVie
             href="/cookie-settings"
             class=class
             aria-haspopup="dialog"
+            data-consent-control
             on:click=move |ev| consent.open_from_link(ev)
         >
             {label}

@@ -10,17 +10,17 @@ pub mod form;
 pub mod settings;
 
 use crate::analytics::Clarity;
-use crate::consent::{context::Consent, state::ConsentState};
+use crate::consent::context::Consent;
 use banner::CookieBanner;
 use dialog::PreferencesDialog;
 use leptos::prelude::*;
 
 /// The page, with the banner, the dialog and Clarity first in it: keyboard and screen
-/// reader users meet the choice before anything else. `initial` and `return_to` come from
-/// the request; islands in `children` (the server-rendered page) share the consent state.
+/// reader users meet the choice before anything else. The state comes from the request (and
+/// in the browser from `<body>`); islands in `children` (the server-rendered page) share it.
 #[island]
-pub fn ConsentRoot(initial: ConsentState, return_to: String, children: Children) -> impl IntoView {
-    Consent::provide(initial, return_to);
+pub fn ConsentRoot(children: Children) -> impl IntoView {
+    Consent::provide();
     view! {
         <CookieBanner />
         <PreferencesDialog />

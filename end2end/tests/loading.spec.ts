@@ -1,0 +1,157 @@
+import {
+  test,
+  expect,
+  visit,
+  hydratedProject,
+  consentValue,
+  setConsentCookie,
+  storedDecision,
+  bundleRequests,
+  banner,
+  dialog,
+  footerSettings,
+} from './fixtures';
+import type { Page } from '@playwright/test';
+
+const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use', '/no-such-page'];
+const WASM = '**/pkg/*.wasm';
+
+const wasmRequests = (urls: string[]) => urls.filter((u) => u.endsWith('.wasm')).length;
+const hydrated = (page: Page) => page.locator('html[data-hydrated="true"]');
+
+/** Holds the bundle's WASM until the returned function is called. */
+async function holdWasm(page: Page) {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(WASM, async (route) => {
+    await held;
+    await route.continue().catch(() => {}); // the page it was for may be gone
+  });
+  return release;
+}
+
+test('without JavaScript nothing but HTML and CSS is downloaded, on any page', async ({ page, context, consoleErrors }) => {
+  test.skip(hydratedProject(), 'checks the JavaScript-off project');
+  consoleErrors.expect(/status of 404/);
+  const bundle = bundleRequests(page);
+  for (const state of ['undecided', 'decided']) {
+    if (state === 'decided') await setConsentCookie(context, consentValue({ analytics: false }));
+    for (const path of PAGES) await page.goto(path);
+  }
+  await banner(page).count();
+  expect(bundle).toEqual([]);
+});
+
+test.describe('with JavaScript', () => {
+  test.skip(() => !hydratedProject(), 'needs JavaScript');
+
+  test('an undecided visitor: the islands load once the browser is idle, with nothing clicked', async ({ page }) => {
+    const bundle = bundleRequests(page);
+    await page.goto('/');
+    await expect(hydrated(page)).toHaveCount(1);
+    expect(wasmRequests(bundle)).toBe(1);
+    await expect(banner(page)).toBeVisible();
+  });
+
+  test('a decided visitor idle for 3 s downloads no WASM; Cookie Settings opens the dialog in place', async ({ page, context }) => {
+    await setConsentCookie(context, consentValue({ analytics: false }));
+    const bundle = bundleRequests(page);
+    await page.goto('/privacy');
+    await page.waitForTimeout(3000);
+    expect(bundle).toEqual([]);
+    await footerSettings(page).click();
+    await expect(dialog(page)).toBeVisible();
+    await expect(page).toHaveURL('/privacy');
+    expect(wasmRequests(bundle)).toBe(1);
+  });
+
+  test('intent: pointing at Cookie Settings loads the islands before the click', async ({ page, context }) => {
+    await setConsentCookie(context, consentValue({ analytics: false }));
+    const bundle = bundleRequests(page);
+    await page.goto('/cookie-notice');
+    await page.waitForTimeout(500);
+    expect(bundle).toEqual([]);
+    await footerSettings(page).hover();
+    await expect(hydrated(page)).toHaveCount(1);
+    await expect(dialog(page)).toBeHidden();
+  });
+
+  test('intent: focusing a control on the settings page loads the islands', async ({ page, context }) => {
+    await setConsentCookie(context, consentValue({ analytics: false }));
+    await page.goto('/cookie-settings');
+    await page.waitForTimeout(500);
+    await expect(hydrated(page)).toHaveCount(0);
+    await page.getByRole('main').getByRole('switch', { name: 'Analytics & behavioural' }).focus();
+    await expect(hydrated(page)).toHaveCount(1);
+  });
+
+  test('an Accept before the islands hydrate is held, then decides in place: Clarity loads, no reload', async ({ page, context, clarity }) => {
+    const release = await holdWasm(page);
+    await page.goto('/');
+    await page.evaluate(() => ((window as unknown as { __samePage: boolean }).__samePage = true));
+    await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
+    await page.waitForTimeout(300);
+    expect(clarity.requests, 'nothing happens before hydration').toBe(0);
+    release();
+    await expect.poll(() => clarity.requests).toBe(1);
+    await expect(banner(page)).toBeHidden();
+    expect(await page.evaluate(() => (window as unknown as { __samePage?: boolean }).__samePage)).toBe(true);
+    const decision = await storedDecision(context);
+    expect(decision?.analytics).toBe(true);
+    expect(decision?.method, 'saved by the islands, not by a form post').toBe('b');
+  });
+
+  test('a Cookie Settings click before the islands hydrate opens the dialog once they have', async ({ page, context }) => {
+    await setConsentCookie(context, consentValue({ analytics: true }));
+    const release = await holdWasm(page);
+    await page.goto('/terms');
+    await footerSettings(page).click();
+    await page.waitForTimeout(300);
+    await expect(page).toHaveURL('/terms');
+    release();
+    await expect(dialog(page)).toBeVisible();
+    await expect(page).toHaveURL('/terms');
+    await expect(dialog(page).getByRole('switch', { name: 'Analytics & behavioural' })).toBeChecked();
+  });
+
+  test('a bundle that fails to load: a held Accept goes ahead as the plain form post', async ({ page, context, consoleErrors }) => {
+    consoleErrors.expect(/Failed to load resource|ERR_FAILED|WebAssembly/);
+    await page.route(WASM, (route) => route.abort());
+    await page.goto('/cookie-notice');
+    await banner(page).getByRole('button', { name: 'Reject', exact: true }).click();
+    await expect(banner(page)).toBeHidden();
+    await expect(page).toHaveURL('/cookie-notice');
+    const decision = await storedDecision(context);
+    expect(decision?.analytics).toBe(false);
+    expect(decision?.method, 'posted by the browser').toBe('f');
+  });
+
+  test('a bundle that does not arrive in 3 s: a held Cookie Settings click follows its link', async ({ page, context }) => {
+    await setConsentCookie(context, consentValue({ analytics: false }));
+    await holdWasm(page);
+    await page.goto('/privacy');
+    const clicked = Date.now();
+    await footerSettings(page).click();
+    await expect(page).toHaveURL('/cookie-settings', { timeout: 6000 });
+    expect(Date.now() - clicked).toBeGreaterThanOrEqual(2900);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Cookie Settings');
+  });
+
+  test('a bundle that does not arrive in 3 s: a held Accept is posted as the plain form', async ({ page, context }) => {
+    await holdWasm(page);
+    await page.goto('/');
+    await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
+    await expect(banner(page)).toBeHidden({ timeout: 6000 });
+    expect((await storedDecision(context))?.method).toBe('f');
+  });
+
+  test('a page visited with the banner hydrates once, whatever the visitor does first', async ({ page }) => {
+    const bundle = bundleRequests(page);
+    await visit(page, '/');
+    await banner(page).getByRole('link', { name: 'Preferences' }).hover();
+    await footerSettings(page).focus();
+    await page.waitForTimeout(300);
+    expect(wasmRequests(bundle)).toBe(1);
+    expect(bundle.filter((u) => u.endsWith('.js')).length).toBe(1);
+  });
+});
