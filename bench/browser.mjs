@@ -1,23 +1,31 @@
-// Browser bench: headless Chromium against a running release server (BASE_URL), fresh
-// contexts, medians of RUNS runs. Prints a Markdown table. Run through bench/browser.sh.
+// Browser bench: headless Chromium against this site (SITE) and the reference page with
+// vanilla-cookieconsent (REFERENCE), side by side in one run, RUNS fresh visits each, medians.
+// Prints Markdown tables with ratios. Run through bench/browser.sh, which starts both.
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 
 const require = createRequire(new URL('../end2end/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:3320';
-const RUNS = Number(process.env.RUNS ?? 9);
+const SITE = process.env.SITE ?? 'http://127.0.0.1:3320';
+const REFERENCE = process.env.REFERENCE ?? 'http://127.0.0.1:3321';
+const RUNS = Number(process.env.RUNS ?? 15);
+const DECISION = process.env.DECISION; // a signed lf_cookie_consent value for SITE
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const STUB = 'window.__clarityLoaded = true;';
 
+const targets = {
+  site: { base: SITE, banner: '.cookie-banner' },
+  reference: { base: REFERENCE, banner: '#cc-main .cm' },
+};
+
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 // Runs in the page before anything else: first paint, the banner's first frame with a box,
-// layout shifts, and the time of the first click.
-const PROBE = () => {
-  const m = (window.__bench = { fcp: null, banner: null, cls: 0, clsAfterLoad: 0, click: null });
+// layout shifts, the first click, and (set by the bench) a click as soon as the page paints.
+const PROBE = (banner) => {
+  const m = (window.__bench = { fcp: null, banner: null, cls: 0, click: null });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) if (e.name === 'first-contentful-paint') m.fcp = e.startTime;
   }).observe({ type: 'paint', buffered: true });
@@ -25,7 +33,7 @@ const PROBE = () => {
     for (const e of list.getEntries()) if (!e.hadRecentInput) m.cls += e.value;
   }).observe({ type: 'layout-shift', buffered: true });
   const frame = () => {
-    const el = document.querySelector('.cookie-banner');
+    const el = document.querySelector(banner);
     const box = el && el.getBoundingClientRect();
     if (box && box.width > 0 && box.height > 0) m.banner = performance.now();
     else requestAnimationFrame(frame);
@@ -39,32 +47,51 @@ const kindOf = (type, url) =>
     : type.includes('javascript') ? 'JS' : 'other';
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
-const samples = { bannerMinusFcp: [], fcp: [], cls: [], clsAfterDecision: [], acceptToClarity: [] };
-let bytes;
-for (let run = 0; run < RUNS; run++) {
-  const context = await browser.newContext();
+
+/** A fresh context that answers Clarity's tag with a stub and lets nothing else out. */
+async function freshPage(target, options = {}) {
+  const context = await browser.newContext(options);
   await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) =>
     route.request().url().startsWith('https://www.clarity.ms/')
       ? route.fulfill({ contentType: 'text/javascript', body: STUB })
       : route.abort());
-  await context.addInitScript(PROBE);
+  await context.addInitScript(PROBE, target.banner);
   const page = await context.newPage();
   const bodies = [];
   page.on('response', async (r) => {
-    if (r.url().startsWith(BASE)) bodies.push({ kind: kindOf(r.headers()['content-type'] ?? '', r.url()), body: await r.body().catch(() => Buffer.alloc(0)) });
-  });
-  await page.goto(`${BASE}/`, { waitUntil: 'load' });
-  await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true' && window.__bench.banner !== null);
-  await page.waitForTimeout(200);
-  if (run === 0) {
-    bytes = {};
-    for (const { kind, body } of bodies) {
-      const b = (bytes[kind] ??= { raw: 0, gzip: 0, brotli: 0 });
-      b.raw += body.length;
-      b.gzip += zlib.gzipSync(body, { level: 9 }).length;
-      b.brotli += zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+    if (r.url().startsWith(target.base)) {
+      bodies.push({ kind: kindOf(r.headers()['content-type'] ?? '', r.url()), body: await r.body().catch(() => Buffer.alloc(0)) });
     }
+  });
+  return { context, page, bodies };
+}
+
+const clarityRequestAfterClick = (page) => page.evaluate(() => {
+  const tag = performance.getEntriesByType('resource').find((e) => e.name.startsWith('https://www.clarity.ms/'));
+  return tag.startTime - window.__bench.click;
+});
+
+function sizes(bodies) {
+  const bytes = {};
+  for (const { kind, body } of bodies) {
+    const b = (bytes[kind] ??= { raw: 0, gzip: 0 });
+    b.raw += body.length;
+    b.gzip += zlib.gzipSync(body, { level: 9 }).length;
   }
+  return bytes;
+}
+
+/** A fresh visit of `/`: paint, banner, layout shift, bytes, and Accept → Clarity once ready. */
+async function firstView(name, samples) {
+  const target = targets[name];
+  const { context, page, bodies } = await freshPage(target);
+  await page.goto(`${target.base}/`, { waitUntil: 'load' });
+  // Ready: this site once its islands hydrated (on idle, with the banner), the reference
+  // once its library has shown the banner.
+  await page.waitForFunction((site) => window.__bench.banner !== null
+    && (!site || document.documentElement.dataset.hydrated === 'true'), name === 'site');
+  await page.waitForTimeout(400);
+  samples.bytes ??= sizes(bodies);
   const atLoad = await page.evaluate(() => window.__bench);
   samples.fcp.push(atLoad.fcp);
   samples.bannerMinusFcp.push(atLoad.banner - atLoad.fcp);
@@ -72,47 +99,107 @@ for (let run = 0; run < RUNS; run++) {
   await page.getByRole('button', { name: 'Accept', exact: true }).click();
   await page.waitForFunction(() => window.__clarityLoaded === true);
   await page.waitForTimeout(500);
-  const after = await page.evaluate(() => {
-    const tag = performance.getEntriesByType('resource').find((e) => e.name.startsWith('https://www.clarity.ms/'));
-    return { cls: window.__bench.cls, toClarity: tag.startTime - window.__bench.click };
-  });
-  samples.acceptToClarity.push(after.toClarity);
-  samples.clsAfterDecision.push(after.cls - atLoad.cls);
+  samples.acceptToClarity.push(await clarityRequestAfterClick(page));
+  samples.clsAfter.push((await page.evaluate(() => window.__bench.cls)) - atLoad.cls);
   await context.close();
 }
 
-// Without JavaScript: the banner is in the HTML and Accept works as a plain form.
-const noJs = await browser.newContext({ javaScriptEnabled: false });
-const page = await noJs.newPage();
-await page.goto(`${BASE}/`);
-const bannerWithoutJs = (await page.locator('.cookie-banner').count()) === 1;
-await page.getByRole('button', { name: 'Accept', exact: true }).click();
-await page.waitForLoadState('load');
-const acceptWithoutJs = (await page.locator('.cookie-banner').count()) === 0
-  && (await noJs.cookies()).some((c) => c.name === 'lf_cookie_consent' && c.value.split('.')[4] === '1');
+/** Both pages, visit by visit in turn, so that a busy moment of the machine hits both. */
+async function firstViews() {
+  const fresh = () => ({ fcp: [], bannerMinusFcp: [], cls: [], clsAfter: [], acceptToClarity: [] });
+  const samples = { site: fresh(), reference: fresh() };
+  for (let run = 0; run < RUNS; run++) {
+    for (const name of ['site', 'reference']) await firstView(name, samples[name]);
+  }
+  const summary = ({ bytes, ...s }) => ({
+    ...Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)])),
+    bytes,
+    maxBannerMinusFcp: Math.max(...s.bannerMinusFcp),
+  });
+  return { site: summary(samples.site), reference: summary(samples.reference) };
+}
+
+/** Accept clicked as soon as the page has painted, before the islands can have loaded. */
+async function earlyAccept() {
+  const samples = [];
+  let reloaded = false;
+  for (let run = 0; run < RUNS; run++) {
+    const { context, page } = await freshPage(targets.site);
+    await page.goto(`${SITE}/`, { waitUntil: 'commit' });
+    await page.waitForFunction(() => window.__bench.fcp !== null, null, { polling: 'raf' });
+    await page.evaluate(() => (window.__samePage = true));
+    await page.getByRole('button', { name: 'Accept', exact: true }).click({ noWaitAfter: true });
+    await page.waitForFunction(() => window.__clarityLoaded === true, null, { timeout: 10000 });
+    reloaded ||= !(await page.evaluate(() => window.__samePage === true));
+    samples.push(await clarityRequestAfterClick(page));
+    await context.close();
+  }
+  return { median: median(samples), max: Math.max(...samples), reloaded };
+}
+
+/** A visitor who decided, idle 3 s (no WASM), then "Cookie Settings" on a cold cache. */
+async function decidedVisitor() {
+  const samples = [];
+  let wasm = 0;
+  for (let run = 0; run < RUNS; run++) {
+    const { context, page, bodies } = await freshPage(targets.site);
+    await context.addCookies([{ name: 'lf_cookie_consent', value: DECISION, url: SITE, httpOnly: true }]);
+    await page.goto(`${SITE}/`, { waitUntil: 'load' });
+    await page.waitForTimeout(3000);
+    wasm += bodies.filter((b) => b.kind === 'wasm').length;
+    const link = page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' });
+    await page.evaluate(() => {
+      const dialog = document.querySelector('dialog.preferences-dialog');
+      new MutationObserver(() => { if (dialog.open) window.__dialogOpen ??= performance.now(); })
+        .observe(dialog, { attributes: true, attributeFilter: ['open'] });
+    });
+    await link.click();
+    await page.waitForFunction(() => window.__dialogOpen !== undefined);
+    samples.push(await page.evaluate(() => window.__dialogOpen - window.__bench.click));
+    await context.close();
+  }
+  return { median: median(samples), max: Math.max(...samples), wasm };
+}
+
+/** Bytes of a first view with JavaScript off, and whether the banner is there and works. */
+async function withoutJs(name) {
+  const target = targets[name];
+  const { context, page, bodies } = await freshPage(target, { javaScriptEnabled: false });
+  await page.goto(`${target.base}/`, { waitUntil: 'load' });
+  await page.waitForTimeout(300);
+  const bytes = sizes(bodies);
+  const banner = (await page.locator(target.banner).count()) === 1;
+  await context.close();
+  return { bytes, banner };
+}
+
+const { site, reference } = await firstViews();
+const early = await earlyAccept();
+const decided = await decidedVisitor();
+const siteNoJs = await withoutJs('site');
+const referenceNoJs = await withoutJs('reference');
 await browser.close();
 
 const ms = (x) => `${x.toFixed(1)} ms`;
-console.log(`| measure (median of ${RUNS} fresh visits) | value |`);
-console.log('|---|---|');
-console.log(`| first contentful paint | ${ms(median(samples.fcp))} |`);
-console.log(`| banner visible − FCP | ${ms(median(samples.bannerMinusFcp))} (max ${ms(Math.max(...samples.bannerMinusFcp))}) |`);
-console.log(`| cumulative layout shift, load | ${median(samples.cls).toFixed(3)} |`);
-console.log(`| cumulative layout shift, after Accept | ${median(samples.clsAfterDecision).toFixed(3)} |`);
-console.log(`| Accept click → Clarity request | ${ms(median(samples.acceptToClarity))} |`);
-console.log(`| without JavaScript: banner in the HTML / Accept works | ${bannerWithoutJs ? 'yes' : 'NO'} / ${acceptWithoutJs ? 'yes' : 'NO'} |`);
-console.log('');
-console.log('| first view, by kind | raw | gzip -9 | brotli 11 |');
-console.log('|---|---|---|---|');
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-let total = { raw: 0, gzip: 0, brotli: 0 }, client = { raw: 0, gzip: 0, brotli: 0 };
-for (const [kind, b] of Object.entries(bytes).sort()) {
-  console.log(`| ${kind} | ${kb(b.raw)} | ${kb(b.gzip)} | ${kb(b.brotli)} |`);
-  for (const k of ['raw', 'gzip', 'brotli']) {
-    total[k] += b[k];
-    if (kind === 'JS' || kind === 'wasm') client[k] += b[k];
-  }
-}
-console.log(`| client bundle (JS + wasm) | ${kb(client.raw)} | ${kb(client.gzip)} | ${kb(client.brotli)} |`);
-console.log(`| total | ${kb(total.raw)} | ${kb(total.gzip)} | ${kb(total.brotli)} |`);
-if (!bannerWithoutJs || !acceptWithoutJs) process.exit(1);
+const total = (bytes, kinds = Object.keys(bytes)) => kinds.reduce((sum, k) => sum + (bytes[k]?.gzip ?? 0), 0);
+const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+const mix = (bytes) => Object.entries(bytes).sort().map(([k, b]) => `${k} ${kb(b.gzip)}`).join(', ');
+
+console.log(`| first view of \`/\` (median of ${RUNS} fresh visits) | this site | vanilla-cookieconsent page | ratio |`);
+console.log('|---|---|---|---|');
+console.log(`| first contentful paint | ${ms(site.fcp)} | ${ms(reference.fcp)} | ${ratio(site.fcp, reference.fcp)} |`);
+console.log(`| banner visible − FCP (worst) | ${ms(site.bannerMinusFcp)} (${ms(site.maxBannerMinusFcp)}) | ${ms(reference.bannerMinusFcp)} (${ms(reference.maxBannerMinusFcp)}) | |`);
+console.log(`| layout shift at load / after Accept | ${site.cls.toFixed(3)} / ${site.clsAfter.toFixed(3)} | ${reference.cls.toFixed(3)} / ${reference.clsAfter.toFixed(3)} | |`);
+console.log(`| Accept → Clarity request, once ready | ${ms(site.acceptToClarity)} | ${ms(reference.acceptToClarity)} | ${ratio(site.acceptToClarity, reference.acceptToClarity)} |`);
+console.log(`| bytes, gzip -9 | ${kb(total(site.bytes))} (${mix(site.bytes)}) | ${kb(total(reference.bytes))} (${mix(reference.bytes)}) | ${ratio(total(site.bytes), total(reference.bytes))} |`);
+console.log(`| bytes with JavaScript off, gzip -9 | ${kb(total(siteNoJs.bytes))} (${mix(siteNoJs.bytes)}) | ${kb(total(referenceNoJs.bytes))} (${mix(referenceNoJs.bytes)}) | ${ratio(total(siteNoJs.bytes), total(referenceNoJs.bytes))} |`);
+console.log(`| banner without JavaScript | ${siteNoJs.banner ? 'yes' : 'no'} | ${referenceNoJs.banner ? 'yes' : 'no'} | |`);
+console.log('');
+console.log(`| this site only (median of ${RUNS}) | value |`);
+console.log('|---|---|');
+console.log(`| client bundle when it loads (JS + wasm), gzip -9 | ${kb(total(site.bytes, ['JS', 'wasm']))} |`);
+console.log(`| Accept clicked at first paint, before hydration → Clarity request (worst) | ${ms(early.median)} (${ms(early.max)}), ${early.reloaded ? 'a reload' : 'no reload'} |`);
+console.log(`| decided visitor, idle 3 s: WASM downloads | ${decided.wasm} |`);
+console.log(`| then "Cookie Settings" → dialog open, cold cache (worst) | ${ms(decided.median)} (${ms(decided.max)}) |`);
+if (!siteNoJs.banner || total(siteNoJs.bytes, ['JS', 'wasm']) > 0 || decided.wasm > 0 || early.reloaded) process.exit(1);

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Browser bench against a release build: banner − FCP, CLS, bytes by kind, Accept → Clarity,
-# and the JavaScript-off path. RUNS fresh visits (default 9); medians.
+# Browser bench against a release build and the reference page (vanilla-cookieconsent),
+# side by side in one run: paint, banner, layout shift, bytes, Accept → Clarity, a decided
+# visitor's "Cookie Settings", and the JavaScript-off path. RUNS fresh visits (default 15).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
-ADDR=127.0.0.1:3320
+SITE=127.0.0.1:3320
+REFERENCE=127.0.0.1:3321
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   scripts/setup.sh >/dev/null
   cargo leptos build --release --precompress
 fi
 work=$(mktemp -d)
-LEPTOS_SITE_ADDR=$ADDR RUST_LOG=warn LEADISTRY_CLARITY_PROJECT_ID=bench1234 \
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+LEPTOS_SITE_ADDR=$SITE RUST_LOG=warn LEADISTRY_CLARITY_PROJECT_ID=bench1234 \
   DATABASE_URL="sqlite://$work/receipts.sqlite?mode=rwc" "$CARGO_TARGET_DIR/release/leadistry" &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -sf "http://$ADDR/" >/dev/null && break; sleep 0.1; done
-BASE_URL="http://$ADDR" node bench/browser.mjs
+node bench/reference/serve.mjs "${REFERENCE#*:}" >/dev/null &
+for _ in $(seq 100); do curl -sf "http://$SITE/" >/dev/null && curl -sf "http://$REFERENCE/" >/dev/null && break; sleep 0.1; done
+# A decision the site signed, for the returning visitor.
+decision=$(curl -s -o /dev/null -D - -X POST "http://$SITE/api/consent" -H "Origin: http://$SITE" \
+  -H 'Content-Type: application/x-www-form-urlencoded' --data 'choice=reject&source=banner' |
+  sed -n 's/^set-cookie: lf_cookie_consent=\([^;]*\).*/\1/ip' | head -n 1)
+SITE="http://$SITE" REFERENCE="http://$REFERENCE" DECISION=$decision node bench/browser.mjs

@@ -136,13 +136,15 @@ test.describe('navigation', () => {
 });
 
 test.describe('server', () => {
-  test('hashed assets are compressed and cached for a long time', async ({ request }) => {
+  test('the stylesheet is in the page; the bundle is hashed, compressed and cached for a long time', async ({ request }) => {
     const html = await (await request.get('/')).text();
-    const css = html.match(/href="(\/pkg\/[^"]+\.css)"/)?.[1];
-    const js = html.match(/(\/pkg\/leadistry[^"']*\.js)/)?.[1];
-    expect(css, 'stylesheet link').toBeTruthy();
-    expect(js, 'hydration script').toBeTruthy();
-    for (const asset of [css!, js!]) {
+    expect(html, 'no stylesheet request holds the first paint back').toMatch(/<style nonce="[^"]+">:root\{/);
+    expect(html).not.toContain('rel="stylesheet"');
+    const js = html.match(/"(\/pkg\/leadistry\.[\w-]+\.js)"/)?.[1];
+    const wasm = html.match(/"(\/pkg\/leadistry\.[\w-]+\.wasm)"/)?.[1];
+    expect(js, 'the loader names the bundle').toBeTruthy();
+    expect(wasm, 'the loader names the bundle').toBeTruthy();
+    for (const asset of [js!, wasm!]) {
       const response = await request.get(asset, { headers: { 'Accept-Encoding': 'br, gzip' } });
       expect(response.status()).toBe(200);
       expect(response.headers()['content-encoding']).toMatch(/br|gzip/);

@@ -75,7 +75,7 @@ for (const state of ['undecided', 'refused', 'granted'] as const) {
 }
 
 test('cookies other apps set on the parent domain never refuse a page or an asset', async ({ request }) => {
-  const css = (await (await request.get('/')).text()).match(/href="(\/pkg\/[^"]+\.css)"/)![1];
+  const js = (await (await request.get('/')).text()).match(/"(\/pkg\/leadistry\.[\w-]+\.js)"/)![1];
   const cookies = [
     // UTF-8 bytes, as a browser sends another app's cookie.
     `lang=${Buffer.from('español').toString('latin1')}`,
@@ -84,7 +84,7 @@ test('cookies other apps set on the parent domain never refuse a page or an asse
     `lf_cookie_consent=${consentValue({ analytics: false })}; lf_cookie_consent=set-by-a-sibling-app`,
   ];
   for (const cookie of cookies) {
-    for (const path of ['/', '/cookie-settings', '/favicon.svg', css]) {
+    for (const path of ['/', '/cookie-settings', '/favicon.svg', js]) {
       const response = await request.get(path, { headers: { Cookie: cookie } });
       expect(response.status(), `${path} with ${cookie.slice(0, 40)}`).toBe(200);
     }
@@ -93,10 +93,10 @@ test('cookies other apps set on the parent domain never refuse a page or an asse
 
 test('pages, assets and server function responses carry the security headers', async ({ request, baseURL }) => {
   const html = await (await request.get('/')).text();
-  const css = html.match(/href="(\/pkg\/[^"]+\.css)"/)![1];
+  const js = html.match(/"(\/pkg\/leadistry\.[\w-]+\.js)"/)![1];
   const responses = [
     await request.get('/'),
-    await request.get(css),
+    await request.get(js),
     await request.get('/favicon.svg'),
     await request.post('/api/consent', {
       form: { choice: 'reject', source: 'banner' },

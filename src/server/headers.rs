@@ -81,7 +81,7 @@ pub fn content_security_policy(
     let reload = reload_socket.unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{scripts}; \
-         connect-src 'self'{data}{reload}; img-src 'self' data:{data}; style-src 'self'; \
+         connect-src 'self'{data}{reload}; img-src 'self' data:{data}; style-src 'self' 'nonce-{nonce}'; \
          object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
 }

@@ -6,7 +6,7 @@ pub mod endpoint;
 pub mod headers;
 pub mod listener;
 
-use crate::app::{shell, App, Assets};
+use crate::app::{shell, App, Assets, Stylesheet};
 use crate::config::{keys::ConsentKeys, Config, SiteSettings};
 use crate::receipts::ConsentLog;
 use axum::{
@@ -202,11 +202,17 @@ fn assets(options: &LeptosOptions) -> Assets {
             hash.unwrap_or_default()
         )
     };
-    Assets::new(
-        &name("css", "css"),
-        &name("js", "js"),
-        &name("wasm", "wasm"),
-    )
+    let css = name("css", "css");
+    let file = format!("{}{css}", options.site_root);
+    let stylesheet = match std::fs::read_to_string(&file) {
+        Ok(text) if std::env::var("LEPTOS_WATCH").is_err() => Stylesheet::Inline(text.into()),
+        Ok(_) => Stylesheet::Linked(css.into()),
+        Err(error) => {
+            tracing::warn!(%error, file, "stylesheet not found: pages link it instead");
+            Stylesheet::Linked(css.into())
+        }
+    };
+    Assets::new(stylesheet, &name("js", "js"), &name("wasm", "wasm"))
 }
 
 /// With `hash-files`, Leptos reads asset names from a file beside the binary and would panic
