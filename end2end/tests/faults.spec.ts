@@ -1,4 +1,4 @@
-import { test, expect, hydratedProject, storedDecision, banner } from './fixtures';
+import { test, expect, hydratedProject, storedDecision, banner, hyphenated, exportedReceipts } from './fixtures';
 import { Server } from './server';
 
 // A server of this file's own, so that stopping it disturbs no other test.
@@ -29,6 +29,9 @@ test('restarting the server during a visit loses nothing', async ({ page, contex
   await expect(banner(page)).toBeHidden();
   expect((await storedDecision(context))?.id).toBe(saved?.id);
   await expect(page.locator('script#clarity-loader')).toHaveCount(1);
+  const receipt = exportedReceipts().find((r) => r.consent_id === hyphenated(saved!.id));
+  expect(receipt, 'the receipt is in the log after the restart').toBeTruthy();
+  expect(JSON.parse(receipt!.choices as string)).toEqual({ essential: 'granted', analytics: 'granted' });
 });
 
 test('a save while the server is down says so, keeps the old state and loads nothing', async ({ page, context, clarity, consoleErrors }) => {

@@ -1,5 +1,7 @@
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import path from 'node:path';
 import { CONSENT_KEY, CLARITY_PROJECT, POLICY_REVISION } from '../server-env';
 
 /** What the intercepted Clarity tag saw: how often it was requested and what it was told. */
@@ -138,4 +140,16 @@ export async function storedDecision(context: BrowserContext) {
 
 export async function cookieNames(context: BrowserContext) {
   return (await context.cookies()).map((c) => c.name);
+}
+
+/** The consent log, as an auditor gets it: the server binary's export command. */
+export function exportedReceipts(database = process.env.E2E_DATABASE_URL): Record<string, unknown>[] {
+  const out = execFileSync(process.env.LEADISTRY_SERVER_BIN!, ['export', '--format', 'jsonl'], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    env: { ...process.env, DATABASE_URL: database, RUST_LOG: 'error' },
+  }).toString();
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }

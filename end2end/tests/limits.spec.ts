@@ -33,7 +33,9 @@ test('a save over the rate limit says to try again, inside the site, and changes
   if (hydratedProject()) {
     await expect(preferences.getByRole('alert')).toContainText('could not be saved, so nothing has changed');
   } else {
-    expect((await answer)?.status()).toBe(429);
+    const response = (await answer)!;
+    expect(response.status()).toBe(429);
+    expect(await response.headerValue('set-cookie'), 'nothing saved, nothing set').toBeNull();
     await expect(page.getByRole('alert')).toContainText('Too many choices were sent from your network');
     await expect(page.getByRole('alert')).toContainText('so nothing has changed');
     await expect(page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' })).toBeVisible();

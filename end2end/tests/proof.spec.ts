@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import {
   test,
@@ -12,19 +12,9 @@ import {
   footerSettings,
   hyphenated,
   openPreferences,
+  exportedReceipts,
 } from './fixtures';
-
-/** The consent log, as an auditor gets it: the server binary's export command. */
-function exportedReceipts(): Record<string, unknown>[] {
-  const out = execFileSync(process.env.LEADISTRY_SERVER_BIN!, ['export', '--format', 'jsonl'], {
-    cwd: path.resolve(__dirname, '..', '..'),
-    env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL, RUST_LOG: 'error' },
-  }).toString();
-  return out
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-}
+import { Server } from './server';
 
 test('R9 every decision has a receipt, and the visitor can see its id', async ({ page, context }) => {
   await visit(page, '/');
@@ -92,6 +82,40 @@ test.describe('R11 Global Privacy Control', () => {
     expect(decision?.analytics).toBe(true);
     await visit(page, '/cookie-notice');
     await expect(page.getByRole('contentinfo')).not.toContainText('Global Privacy Control');
+  });
+});
+
+test.describe('R11 a refusal by Global Privacy Control needs no proof', () => {
+  test.use({ extraHTTPHeaders: { 'Sec-GPC': '1' } });
+  // A server and a consent log of this test's own, so that it can count every receipt.
+  const PORTS = { hydrated: 3105, ssr: 3106 } as const;
+  let server: Server;
+  let database: string;
+
+  test.beforeEach(async () => {
+    test.skip(!process.env.LEADISTRY_SERVER_BIN, 'needs the release binary (scripts/test sets it)');
+    const project = test.info().project.name as keyof typeof PORTS;
+    database = `sqlite://${path.join(os.tmpdir(), `leadistry-gpc-${project}-${Date.now()}.sqlite`)}?mode=rwc`;
+    server = new Server(`http://127.0.0.1:${PORTS[project]}`, { DATABASE_URL: database });
+    await server.start();
+  });
+  test.afterEach(() => server.stop());
+
+  test('R11 no cookie and no receipt for the signal, and the settings page says it is honoured', async ({ page, context }) => {
+    const saves: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/')) saves.push(r.url());
+    });
+    for (const path of ['/', '/cookie-notice', '/cookie-settings']) {
+      await page.goto(`${server.origin}${path}`);
+      await expect(banner(page)).toBeHidden();
+    }
+    await expect(page.getByRole('main')).toContainText('Global Privacy Control signal is honoured');
+    await expect(page.getByRole('main')).toContainText('You have not made a choice yet: analytics is off.');
+    await page.waitForTimeout(500);
+    expect(await cookieNames(context)).not.toContain('lf_cookie_consent');
+    expect(saves).toEqual([]);
+    expect(exportedReceipts(database)).toEqual([]);
   });
 });
 

@@ -105,10 +105,27 @@ test('pages, assets and server function responses carry the security headers', a
   ];
   for (const response of responses) {
     const h = response.headers();
-    expect(h['content-security-policy'], response.url()).toContain("frame-ancestors 'none'");
+    const csp = Object.fromEntries(
+      h['content-security-policy'].split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name, sources.join(' ')]),
+    );
+    const nonce = csp['script-src'].match(/'nonce-([\w-]+)'/)?.[1];
+    expect(nonce, response.url()).toBeTruthy();
+    expect(csp, response.url()).toEqual({
+      'default-src': "'self'",
+      'script-src': `'self' 'nonce-${nonce}' 'wasm-unsafe-eval' https://www.clarity.ms https://scripts.clarity.ms`,
+      'connect-src': "'self' https://*.clarity.ms https://c.bing.com",
+      'img-src': "'self' data: https://*.clarity.ms https://c.bing.com",
+      'style-src': `'self' 'nonce-${nonce}'`,
+      'object-src': "'none'",
+      'frame-ancestors': "'none'",
+      'base-uri': "'none'",
+      'form-action': "'self'",
+    });
     expect(h['x-content-type-options']).toBe('nosniff');
     expect(h['referrer-policy']).toBe('strict-origin-when-cross-origin');
     expect(h['cross-origin-opener-policy']).toBe('same-origin');
-    expect(h['permissions-policy']).toContain('camera=()');
+    expect(h['permissions-policy']).toBe(
+      'camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()',
+    );
   }
 });

@@ -18,8 +18,9 @@ pub fn CookieNoticePage() -> impl IntoView {
                     "Cookies are small text files placed on your device when you visit a website. They help websites remember your preferences, keep you signed in, and understand how you use the site. Similar technologies such as local storage and session storage serve comparable purposes."
                 </p>
 
-                <h2>"How Leadistry uses cookies"</h2>
-                <div class="table-wrap">
+                <h2 id="cookie-uses">"How Leadistry uses cookies"</h2>
+                // Scrolls sideways on a phone: focusable, so that a keyboard can scroll it too.
+                <div class="table-wrap" tabindex="0" role="region" aria-labelledby="cookie-uses">
                     <table class="cookie-table">
                         <thead>
                             <tr>
