@@ -7,10 +7,10 @@ mod common;
 use axum::{
     body::Body,
     extract::ConnectInfo,
-    http::{header, Request, Response, StatusCode},
+    http::{header, Request, StatusCode},
     Router,
 };
-use common::{build_app, content, send_to, settings, sqlite_log, HOST, RUNTIME, SITE};
+use common::{build_app, content, send_to, set_cookies, settings, sqlite_log, HOST, RUNTIME, SITE};
 use leadistry::{config::origin::Origin, receipts::Store};
 use std::{future::Future, net::SocketAddr, sync::LazyLock};
 
@@ -82,15 +82,6 @@ fn plain(request: axum::http::request::Builder) -> axum::http::request::Builder 
         header::ACCEPT,
         "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     )
-}
-
-fn set_cookies(response: &Response<Body>) -> Vec<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect()
 }
 
 async fn receipts(log: &Store) -> usize {

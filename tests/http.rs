@@ -9,8 +9,8 @@ use axum::{
     Router,
 };
 use common::{
-    build_app, content, send_to, settings, shows_banner, signed_cookie, sqlite_log, HOST, RUNTIME,
-    SITE,
+    build_app, content, send_to, set_cookies, settings, shows_banner, signed_cookie, sqlite_log,
+    HOST, RUNTIME, SITE,
 };
 use leadistry::receipts::Store;
 use std::{future::Future, sync::LazyLock};
@@ -68,15 +68,6 @@ fn post_consent() -> axum::http::request::Builder {
     Request::post("/api/consent")
         .header(header::HOST, HOST)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-}
-
-fn set_cookies(response: &Response<Body>) -> Vec<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect()
 }
 
 const ACCEPT: &str = "choice=accept&source=banner";

@@ -97,11 +97,12 @@ pub fn default_key(database_url: &str) -> Result<SecretKey, String> {
     }
 }
 
-/// The folder of a SQLite file URL; `None` for a database in memory.
-fn sqlite_folder(url: &str) -> Option<std::path::PathBuf> {
+/// The folder of a SQLite file URL (`.` for a bare file name); `None` for a database in
+/// memory or one that is not SQLite.
+pub fn sqlite_folder(url: &str) -> Option<std::path::PathBuf> {
     let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?
         .split('?')
         .next()
         .unwrap_or_default();

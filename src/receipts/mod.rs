@@ -235,16 +235,8 @@ impl Store {
 
 /// `sqlite://data/x.sqlite?mode=rwc` needs `data/` to exist.
 fn create_parent_folder(url: &str) {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    if let Some(parent) = std::path::Path::new(path).parent() {
-        if !parent.as_os_str().is_empty() {
-            let _ = std::fs::create_dir_all(parent);
-        }
+    if let Some(folder) = crate::config::keys::sqlite_folder(url) {
+        let _ = std::fs::create_dir_all(folder);
     }
 }
 

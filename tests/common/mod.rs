@@ -91,6 +91,16 @@ pub async fn sqlite_log(name: &str) -> Store {
         .expect("sqlite")
 }
 
+/// The `Set-Cookie` headers of a response.
+pub fn set_cookies(response: &Response<Body>) -> Vec<String> {
+    response
+        .headers()
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
 /// Whether a page shows the banner: its element, not the name (the island loader mentions it).
 pub fn shows_banner(html: &str) -> bool {
     html.split("<section").skip(1).any(|tag| {
