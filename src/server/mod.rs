@@ -15,7 +15,7 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 use tower_http::{
     compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer, trace::TraceLayer,
@@ -167,7 +167,14 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
     listener::serve(listener, app, &limits, shutdown_signal()).await;
-    log.store.close().await;
+    // Writes still under way finish in milliseconds; a consent log that hangs does not hold
+    // the exit back.
+    if tokio::time::timeout(Duration::from_millis(500), log.store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the consent log did not close within 0.5 s");
+    }
     tracing::info!("shut down");
     Ok(())
 }
