@@ -645,3 +645,34 @@ fn receipts_export_by_time_and_prune_on_postgres() {
     };
     run(export_and_prune(log))
 }
+
+/// R3 as the server renders it: the analytics switches (the dialog's and the settings page's)
+/// are ticked only for a visitor who granted analytics.
+#[test]
+fn no_box_is_ticked_in_the_server_html_unless_analytics_was_granted() {
+    run(async {
+        let switch = |html: &str, id: &str| -> String {
+            let start = html.find(&format!("id=\"{id}\"")).expect(id);
+            let open = html[..start].rfind("<input").unwrap();
+            let end = start + html[start..].find('>').unwrap();
+            html[open..end].to_string()
+        };
+        let granted = signed_cookie(true);
+        let refused = signed_cookie(false);
+        for (name, cookie, ticked) in [
+            ("undecided", None, false),
+            ("refused", Some(refused.as_bytes()), false),
+            ("granted", Some(granted.as_bytes()), true),
+        ] {
+            let mut request = page_with_cookies(cookie.as_slice());
+            *request.uri_mut() = "/cookie-settings".parse().unwrap();
+            let (_, html) = send(request).await;
+            for id in ["page-analytics", "dialog-analytics"] {
+                let tag = switch(&html, id);
+                assert_eq!(tag.contains(" checked"), ticked, "{name}: {tag}");
+            }
+            let essential = switch(&html, "page-essential");
+            assert!(essential.contains(" checked") && essential.contains(" disabled"));
+        }
+    })
+}

@@ -13,6 +13,16 @@ const SCENES: { name: string; path: string; prepare?: (page: Page) => Promise<vo
       await expect(page.getByRole('dialog')).toBeVisible();
     },
   },
+  {
+    name: 'dialog-decided',
+    path: '/',
+    prepare: async (page) => {
+      await page.getByRole('button', { name: 'Reject', exact: true }).click();
+      await expect(page.locator('.cookie-banner')).toBeHidden();
+      await page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' }).click();
+      await expect(page.getByRole('dialog')).toBeVisible();
+    },
+  },
   { name: 'cookie-notice', path: '/cookie-notice' },
   { name: 'cookie-settings', path: '/cookie-settings' },
 ];

@@ -43,6 +43,9 @@ test('R2 reject is as easy as accept', async ({ page }) => {
   await visit(page, '/');
   const accept = banner(page).getByRole('button', { name: 'Accept', exact: true });
   const reject = banner(page).getByRole('button', { name: 'Reject', exact: true });
+  // Fail fast, and say why, when either is not a button at all.
+  await expect(accept, 'Accept is a button').toHaveCount(1);
+  await expect(reject, 'Reject is a button').toHaveCount(1);
   for (const button of [accept, reject]) {
     expect(await button.evaluate((el) => el.tagName)).toBe('BUTTON');
   }
@@ -87,6 +90,19 @@ test('R3 no pre-ticked boxes', async ({ page }) => {
   const scope = hydratedProject() ? dialog(page) : page.getByRole('main');
   await expect(scope.getByRole('switch', { name: 'Analytics & behavioural' })).not.toBeChecked();
   await expect(scope.getByRole('switch', { name: 'Essential' })).toBeChecked();
+});
+
+test('R3 the settings page as the server sends it: analytics off until granted', async ({ page, context }) => {
+  // No control is touched, so with JavaScript on the islands have not loaded: this is the
+  // server's HTML, as a visitor sees it first.
+  for (const analytics of [undefined, false, true]) {
+    await context.clearCookies();
+    if (analytics !== undefined) await setConsentCookie(context, consentValue({ analytics }));
+    await page.goto('/cookie-settings');
+    const toggle = page.getByRole('main').getByRole('switch', { name: 'Analytics & behavioural' });
+    if (analytics) await expect(toggle).toBeChecked();
+    else await expect(toggle, `a visitor who ${analytics === false ? 'refused' : 'has not decided'}`).not.toBeChecked();
+  }
 });
 
 test('R3 switching analytics on and saving grants it, in the preferences and on the settings page', async ({ page, context, clarity }) => {
