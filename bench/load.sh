@@ -10,7 +10,10 @@ command -v wrk >/dev/null || { echo "installing wrk (Debian)"; apt-get install -
 [ "${SKIP_BUILD:-}" = 1 ] || { scripts/setup.sh >/dev/null; cargo leptos build --release --precompress; }
 
 # A consent log of its own: the benchmark's receipts must not land in the site's real one.
+# The saves come from many visitors, as on a real site (each request names one through the
+# trusted-proxy header): this measures the server, and bench/flood.sh measures the limiter.
 work=$(mktemp -d)
+LEADISTRY_TRUSTED_PROXIES=127.0.0.1 \
 LEPTOS_SITE_ADDR=$ADDR RUST_LOG=warn DATABASE_URL="sqlite://$work/receipts.sqlite?mode=rwc" \
   "$CARGO_TARGET_DIR/release/leadistry" 2>/tmp/leadistry-bench.log &
 server=$!
@@ -24,6 +27,15 @@ wrk.method = "POST"
 wrk.body = "choice=reject&source=banner"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Origin"] = "http://$ADDR"
+local visitor = 0
+request = function()
+  visitor = visitor + 1
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["X-Forwarded-For"] = string.format("10.%d.%d.%d",
+    math.floor(visitor / 65536) % 256, math.floor(visitor / 256) % 256, visitor % 256)
+  return wrk.format(nil, nil, headers)
+end
 LUA
 
 # Warm-up, so "before" is the RSS of a server that has served requests.

@@ -29,10 +29,11 @@ install_crate_with_pin() {
   rm -rf "$work"
 }
 
-# Condenses cargo's output to a line every 25 crates, with the time so far; errors pass through.
+# Condenses cargo's output to a line at most every 15 s (cargo writes in bursts when its
+# output is not a terminal), with the crates so far and the time; errors pass through.
 progress() {
   awk -v name="$1" -v start="$(date +%s)" '
-    /^ *Compiling / { n++; if (n % 25 == 0) { printf "[setup]   %s: %d crates compiled (%ds)\n", name, n, systime() - start; fflush() } next }
+    /^ *Compiling / { n++; if (systime() - shown >= 15) { shown = systime(); printf "[setup]   %s: %d crates compiled (%ds)\n", name, n, shown - start; fflush() } next }
     /^ *(Downloaded|Downloading|Locking|Adding|Updating|Installing|Installed|Replacing|Replaced|Finished|Blocking) / { next }
     { print; fflush() }'
 }
@@ -59,7 +60,7 @@ else
 fi
 
 if [ "$(cargo-leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles from source: about 8 minutes on 2 cores)"
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles from source: about 9 minutes on 2 cores)"
   # no_downloads: cargo-leptos must use the tools installed here, never fetch prebuilt ones.
   # Optimisation level 1: it only runs other tools, and builds a site as fast as at level 3.
   CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
@@ -70,7 +71,7 @@ else
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (compiles from source: about 4 minutes)"
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (compiles from source: about 3 minutes)"
   install_crate_with_pin wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10
 else
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
