@@ -87,10 +87,16 @@
     hold((hydrated) => (hydrated ? link.click() : location.assign(link.href)));
   }, true);
 
-  // An undecided visitor is about to choose: have the islands ready.
+  // An undecided visitor is about to choose: have the islands ready, once the page has
+  // painted (compiling the WASM would compete with the first paint for the processor).
+  const idle = () => (window.requestIdleCallback ? requestIdleCallback(load) : setTimeout(load, 200));
   addEventListener("load", () => {
     if (!document.querySelector(".cookie-banner")) return;
-    if (window.requestIdleCallback) requestIdleCallback(load);
-    else setTimeout(load, 200);
+    if (!window.PerformanceObserver?.supportedEntryTypes?.includes("paint")) return idle();
+    new PerformanceObserver((list, observer) => {
+      if (!list.getEntriesByName("first-contentful-paint").length) return;
+      observer.disconnect();
+      idle();
+    }).observe({ type: "paint", buffered: true });
   });
 })
