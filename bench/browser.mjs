@@ -9,6 +9,8 @@ const { chromium } = require('playwright-core');
 
 const SITE = process.env.SITE ?? 'http://127.0.0.1:3320';
 const REFERENCE = process.env.REFERENCE ?? 'http://127.0.0.1:3321';
+// Another site (localhost is not 127.0.0.1's site), whose link the first views arrive by.
+const ELSEWHERE = `${REFERENCE.replace('127.0.0.1', 'localhost')}/elsewhere`;
 const RUNS = Number(process.env.RUNS ?? 15);
 const DECISION = process.env.DECISION; // a signed lf_cookie_consent value for SITE
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -51,7 +53,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 /** A fresh context that answers Clarity's tag with a stub and lets nothing else out. */
 async function freshPage(target, options = {}) {
   const context = await browser.newContext(options);
-  await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) =>
+  await context.route(/^https?:\/\/(?!(127\.0\.0\.1|localhost)[:/])/, (route) =>
     route.request().url().startsWith('https://www.clarity.ms/')
       ? route.fulfill({ contentType: 'text/javascript', body: STUB })
       : route.abort());
@@ -81,15 +83,31 @@ function sizes(bodies) {
   return bytes;
 }
 
-/** A fresh visit of `/`: paint, banner, layout shift, bytes, and Accept → Clarity once ready. */
-async function firstView(name, samples) {
+/**
+ * A first visit of `/`: paint, banner, layout shift, bytes, and Accept → Clarity once ready.
+ * `link`: the visitor follows a link from another site, as most visitors arrive. `tab`: the
+ * page is opened in a fresh tab's blank page; only the paint is kept (see the README for why
+ * the two differ).
+ */
+async function firstView(name, samples, arrival) {
   const target = targets[name];
   const { context, page, bodies } = await freshPage(target);
-  await page.goto(`${target.base}/`, { waitUntil: 'load' });
+  if (arrival === 'link') {
+    await page.goto(ELSEWHERE, { waitUntil: 'load' });
+    await page.locator('#next').evaluate((a, href) => { a.href = href; }, `${target.base}/`);
+    await Promise.all([page.waitForURL(`${target.base}/`, { waitUntil: 'load' }), page.click('#next')]);
+  } else {
+    await page.goto(`${target.base}/`, { waitUntil: 'load' });
+  }
   // Ready: this site once its islands hydrated (on idle, with the banner), the reference
   // once its library has shown the banner.
   await page.waitForFunction((site) => window.__bench.banner !== null
     && (!site || document.documentElement.dataset.hydrated === 'true'), name === 'site');
+  if (arrival === 'tab') {
+    samples.fcpTab.push(await page.evaluate(() => window.__bench.fcp));
+    await context.close();
+    return;
+  }
   await page.waitForTimeout(400);
   samples.bytes ??= sizes(bodies);
   const atLoad = await page.evaluate(() => window.__bench);
@@ -104,12 +122,15 @@ async function firstView(name, samples) {
   await context.close();
 }
 
-/** Both pages, visit by visit in turn, so that a busy moment of the machine hits both. */
+/** Both pages, visit by visit in turn (first one, then the other), so that a busy moment of the machine hits both. */
 async function firstViews() {
-  const fresh = () => ({ fcp: [], bannerMinusFcp: [], cls: [], clsAfter: [], acceptToClarity: [] });
+  const fresh = () => ({ fcp: [], fcpTab: [], bannerMinusFcp: [], cls: [], clsAfter: [], acceptToClarity: [] });
   const samples = { site: fresh(), reference: fresh() };
   for (let run = 0; run < RUNS; run++) {
-    for (const name of ['site', 'reference']) await firstView(name, samples[name]);
+    const names = run % 2 ? ['reference', 'site'] : ['site', 'reference'];
+    for (const arrival of ['link', 'tab']) {
+      for (const name of names) await firstView(name, samples[name], arrival);
+    }
   }
   const summary = ({ bytes, ...s }) => ({
     ...Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)])),
@@ -188,7 +209,8 @@ const mix = (bytes) => Object.entries(bytes).sort().map(([k, b]) => `${k} ${kb(b
 
 console.log(`| first view of \`/\` (median of ${RUNS} fresh visits) | this site | vanilla-cookieconsent page | ratio |`);
 console.log('|---|---|---|---|');
-console.log(`| first contentful paint | ${ms(site.fcp)} | ${ms(reference.fcp)} | ${ratio(site.fcp, reference.fcp)} |`);
+console.log(`| first contentful paint, by a link from another site | ${ms(site.fcp)} | ${ms(reference.fcp)} | ${ratio(site.fcp, reference.fcp)} |`);
+console.log(`| first contentful paint, in a fresh tab | ${ms(site.fcpTab)} | ${ms(reference.fcpTab)} | ${ratio(site.fcpTab, reference.fcpTab)} |`);
 console.log(`| banner visible − FCP (worst) | ${ms(site.bannerMinusFcp)} (${ms(site.maxBannerMinusFcp)}) | ${ms(reference.bannerMinusFcp)} (${ms(reference.maxBannerMinusFcp)}) | |`);
 console.log(`| layout shift at load / after Accept | ${site.cls.toFixed(3)} / ${site.clsAfter.toFixed(3)} | ${reference.cls.toFixed(3)} / ${reference.clsAfter.toFixed(3)} | |`);
 console.log(`| Accept → Clarity request, once ready | ${ms(site.acceptToClarity)} | ${ms(reference.acceptToClarity)} | ${ratio(site.acceptToClarity, reference.acceptToClarity)} |`);

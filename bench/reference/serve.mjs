@@ -1,4 +1,5 @@
-// Serves the reference page, and vanilla-cookieconsent's dist files from end2end/node_modules,
+// Serves the reference page, a page of "another site" for the bench to arrive from (at
+// /elsewhere, to be opened as http://localhost:<port>), and vanilla-cookieconsent's dist files from end2end/node_modules,
 // on 127.0.0.1 only. Each file is compressed once at start-up (brotli 11, gzip 9), so byte
 // counts compare with a server that sends precompressed assets.
 // Usage: node bench/reference/serve.mjs [port]   (default 3330; run `npm ci` in end2end/ first)
@@ -13,6 +14,7 @@ const HTML = 'text/html; charset=utf-8', CSS = 'text/css; charset=utf-8', JS = '
 
 const routes = {
   '/': [here('index.html'), HTML],
+  '/elsewhere': [here('elsewhere.html'), HTML],
   '/site.css': [here('site.css'), CSS],
   '/cc/cookieconsent.css': [dist('cookieconsent.css'), CSS],
   '/cc/cookieconsent.umd.js': [dist('cookieconsent.umd.js'), JS],
