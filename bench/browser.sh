@@ -11,7 +11,7 @@ if [ "${SKIP_BUILD:-}" != 1 ]; then
   cargo leptos build --release --precompress
 fi
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 LEPTOS_SITE_ADDR=$SITE RUST_LOG=warn LEADISTRY_CLARITY_PROJECT_ID=bench1234 \
   DATABASE_URL="sqlite://$work/receipts.sqlite?mode=rwc" "$CARGO_TARGET_DIR/release/leadistry" &
 node bench/reference/serve.mjs "${REFERENCE#*:}" >/dev/null &

@@ -11,7 +11,7 @@ command -v wrk >/dev/null || { echo "installing wrk (Debian)"; apt-get install -
 [ "${SKIP_BUILD:-}" = 1 ] || { scripts/setup.sh >/dev/null; cargo leptos build --release --precompress; }
 
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 database="sqlite://$work/receipts.sqlite?mode=rwc"
 LEPTOS_SITE_ADDR=$ADDR RUST_LOG=error DATABASE_URL=$database LEADISTRY_TRUSTED_PROXIES=127.0.0.1 \
   "$CARGO_TARGET_DIR/release/leadistry" &
@@ -58,5 +58,3 @@ echo "| flooder: receipts per second (limit $limit a minute, after a burst) | $(
 echo "| second client: saves / failed, p99 | $saves / $saves_failed, $(p99 <"$work/saver.out") |"
 echo "| second client: page p99 without / with the flood | $(p99 <<<"$quiet") / $(p99 <<<"$loud") |"
 echo "| receipts written during the flood (both clients) | $((after - before)) |"
-bytes=$(cat "$work"/receipts.sqlite* | wc -c)
-echo "| consent log on disk per receipt (SQLite, indexes and WAL included) | $((bytes / after)) bytes |"

@@ -17,7 +17,7 @@ LEADISTRY_TRUSTED_PROXIES=127.0.0.1 \
 LEPTOS_SITE_ADDR=$ADDR RUST_LOG=warn DATABASE_URL="sqlite://$work/receipts.sqlite?mode=rwc" \
   "$CARGO_TARGET_DIR/release/leadistry" 2>/tmp/leadistry-bench.log &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://$ADDR/" >/dev/null && break; sleep 0.1; done
 
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$server/status"; }
@@ -56,4 +56,11 @@ for target in "/" "/cookie-notice" "POST /api/consent"; do
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   echo "| $target | $rps | $p50 | $p99 | ${socket:-0} / ${non2xx:-0} | $before → $(rss) |"
 done
+# Size of the log per receipt, for the worst-case growth in the README: the server stops first,
+# so that SQLite folds its write-ahead log into the file.
+kill $server && wait $server 2>/dev/null || true
+receipts=$(DATABASE_URL="sqlite://$work/receipts.sqlite" "$CARGO_TARGET_DIR/release/leadistry" export --format jsonl | wc -l)
+bytes=$(cat "$work"/receipts.sqlite* | wc -c)
+echo
+echo "Consent log: $receipts receipts in $bytes bytes on disk (SQLite, indexes included): $((bytes / receipts)) bytes per receipt."
 if grep -q panicked /tmp/leadistry-bench.log; then echo "server log has a panic" >&2; exit 1; fi

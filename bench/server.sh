@@ -15,7 +15,7 @@ fi
 cargo build --quiet --release --features ssr --example static_html
 
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 LEPTOS_SITE_ADDR=$SSR RUST_LOG=warn DATABASE_URL="sqlite://$work/receipts.sqlite?mode=rwc" \
   "$CARGO_TARGET_DIR/release/leadistry" &
 ssr_pid=$!
@@ -23,7 +23,13 @@ for _ in $(seq 100); do curl -sf "http://$SSR/" -o "$work/page.html" && break; s
 "$CARGO_TARGET_DIR/release/examples/static_html" "$work/page.html" "$STATIC" &
 for _ in $(seq 100); do curl -sf "http://$STATIC/" >/dev/null && break; sleep 0.1; done
 
-decided="lf_cookie_consent=1.1.$(date +%s).0123456789abcdef0123456789abcdef.0.b"
+# A decision the server signed (a hand-made one would be no decision).
+decided=$(curl -s -o /dev/null -D - -X POST "http://$SSR/api/consent" -H "Origin: http://$SSR" \
+  -H 'Content-Type: application/x-www-form-urlencoded' --data 'choice=reject&source=banner' |
+  sed -n 's/^set-cookie: \(lf_cookie_consent=[^;]*\).*/\1/ip' | head -n 1)
+[ -n "$decided" ] || { echo "no decision from the server" >&2; exit 1; }
+curl -sf -H "Cookie: $decided" "http://$SSR/" | grep -q 'class="cookie-banner"' &&
+  { echo "the decided page still shows the banner" >&2; exit 1; }
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$ssr_pid/status"; }
 run() { wrk -t2 -c64 -d"${DURATION}s" --latency "$@"; }
 field() { awk -v k="$1" '$1==k {print $2}'; }

@@ -9,7 +9,7 @@ ADDR=127.0.0.1:${BENCH_PORT:-3340}
 SHUTDOWN=${SHUTDOWN:-10}
 [ "${SKIP_BUILD:-}" = 1 ] || { scripts/setup.sh >/dev/null; cargo leptos build --release --precompress; }
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 LEPTOS_SITE_ADDR=$ADDR RUST_LOG=error DATABASE_URL="sqlite://$work/receipts.sqlite?mode=rwc" \
   LEADISTRY_HEADER_READ_TIMEOUT_SECS=120 LEADISTRY_SHUTDOWN_TIMEOUT_SECS=$SHUTDOWN \
   "$CARGO_TARGET_DIR/release/leadistry" &
