@@ -122,14 +122,37 @@ async function firstView(name, samples, arrival) {
   await context.close();
 }
 
+/**
+ * This site's page in a fresh tab, passed on by a route in the bench with its
+ * Cross-Origin-Opener-Policy header kept or dropped: what that header costs the first paint.
+ */
+async function freshTabThroughRoute(keepCoop) {
+  const { context, page } = await freshPage(targets.site);
+  await page.route(`${SITE}/`, async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    if (!keepCoop) delete headers['cross-origin-opener-policy'];
+    await route.fulfill({ response, headers });
+  });
+  await page.goto(`${SITE}/`, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__bench.fcp !== null);
+  const fcp = await page.evaluate(() => window.__bench.fcp);
+  await context.close();
+  return fcp;
+}
+
 /** Both pages, visit by visit in turn (first one, then the other), so that a busy moment of the machine hits both. */
 async function firstViews() {
   const fresh = () => ({ fcp: [], fcpTab: [], bannerMinusFcp: [], cls: [], clsAfter: [], acceptToClarity: [] });
   const samples = { site: fresh(), reference: fresh() };
+  const coop = { kept: [], dropped: [] };
   for (let run = 0; run < RUNS; run++) {
     const names = run % 2 ? ['reference', 'site'] : ['site', 'reference'];
     for (const arrival of ['link', 'tab']) {
       for (const name of names) await firstView(name, samples[name], arrival);
+    }
+    for (const keep of run % 2 ? [false, true] : [true, false]) {
+      coop[keep ? 'kept' : 'dropped'].push(await freshTabThroughRoute(keep));
     }
   }
   const summary = ({ bytes, ...s }) => ({
@@ -137,7 +160,11 @@ async function firstViews() {
     bytes,
     maxBannerMinusFcp: Math.max(...s.bannerMinusFcp),
   });
-  return { site: summary(samples.site), reference: summary(samples.reference) };
+  return {
+    site: summary(samples.site),
+    reference: summary(samples.reference),
+    coop: { kept: median(coop.kept), dropped: median(coop.dropped) },
+  };
 }
 
 /** Accept clicked as soon as the page has painted, before the islands can have loaded. */
@@ -194,7 +221,7 @@ async function withoutJs(name) {
   return { bytes, banner };
 }
 
-const { site, reference } = await firstViews();
+const { site, reference, coop } = await firstViews();
 const early = await earlyAccept();
 const decided = await decidedVisitor();
 const siteNoJs = await withoutJs('site');
@@ -222,6 +249,7 @@ console.log(`| this site only (median of ${RUNS}) | value |`);
 console.log('|---|---|');
 console.log(`| client bundle when it loads (JS + wasm), gzip -9 | ${kb(total(site.bytes, ['JS', 'wasm']))} |`);
 console.log(`| Accept clicked at first paint, before hydration → Clarity request (worst) | ${ms(early.median)} (${ms(early.max)}), ${early.reloaded ? 'a reload' : 'no reload'} |`);
+console.log(`| fresh tab, through a route in the bench: FCP with / without COOP | ${ms(coop.kept)} / ${ms(coop.dropped)} (${ratio(coop.kept, coop.dropped)}) |`);
 console.log(`| decided visitor, idle 3 s: WASM downloads | ${decided.wasm} |`);
 console.log(`| then "Cookie Settings" → dialog open, cold cache (worst) | ${ms(decided.median)} (${ms(decided.max)}) |`);
 if (!siteNoJs.banner || total(siteNoJs.bytes, ['JS', 'wasm']) > 0 || decided.wasm > 0 || early.reloaded) process.exit(1);
