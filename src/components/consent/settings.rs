@@ -39,7 +39,9 @@ pub fn DecisionSummary(decision: Decision) -> impl IntoView {
         <p class="decision-summary">
             {text.current_choice} " "
             <strong>{if decision.analytics { text.allowed } else { text.refused }}</strong>
-            {text.decided_on} " " {utc_date(decision.decided_at)} " " {text.utc_and_id} " "
+            {text.decided_on} " "
+            <span class="decision-date">{utc_date(decision.decided_at)}</span>
+            " " {text.utc_and_id} " "
             <code class="consent-id">{decision.id.to_string()}</code>
         </p>
     }
