@@ -138,9 +138,13 @@ fn a_flooding_client_is_limited_and_nothing_it_sends_over_the_limit_is_written()
         let mut statuses = Vec::new();
         for _ in 0..8 {
             let request = post(flooder, ACCEPT).body(Body::from(ACCEPT)).unwrap();
+            let started = std::time::Instant::now();
             let (response, body) = send_to(APPS.flooded.clone(), request).await;
             statuses.push(response.status());
             if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                // Held, so that a flooder's connections cannot turn refusals into a busy loop.
+                let held = started.elapsed();
+                assert!(held >= std::time::Duration::from_millis(240), "{held:?}");
                 let wait: u64 = response.headers()[header::RETRY_AFTER]
                     .to_str()
                     .unwrap()

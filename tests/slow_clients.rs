@@ -175,3 +175,65 @@ fn connections_over_the_cap_wait_until_one_closes() {
     assert!(took >= Duration::from_millis(900), "{took:?}");
     drop(server);
 }
+
+/// Sends a consent post's head and the first bytes of a body that never completes; returns
+/// the status line the server answers with, and when.
+fn post_with_a_body_that_stalls(port: u16) -> (String, Duration) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream
+        .write_all(
+            format!(
+                "POST /api/consent HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+                 Origin: http://127.0.0.1:{port}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: 60\r\n\r\nchoice=acc"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let started = Instant::now();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response);
+    (
+        text.lines().next().unwrap_or_default().to_string(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn a_consent_form_whose_body_stalls_gets_408_after_the_body_timeout() {
+    const PORT: u16 = 3185;
+    let mut command = server_on(PORT, &sqlite_url("slow-body"));
+    command
+        .env("LEADISTRY_BODY_READ_TIMEOUT_SECS", "1")
+        .env("LEADISTRY_REQUEST_TIMEOUT_SECS", "30");
+    let server = start(command, PORT);
+    let (status, took) = post_with_a_body_that_stalls(PORT);
+    assert!(status.starts_with("HTTP/1.1 408"), "{status:?}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "answered after {took:?}"
+    );
+    drop(server);
+}
+
+#[test]
+fn a_request_that_takes_longer_than_the_request_timeout_gets_503() {
+    const PORT: u16 = 3186;
+    let mut command = server_on(PORT, &sqlite_url("slow-request"));
+    command
+        .env("LEADISTRY_BODY_READ_TIMEOUT_SECS", "30")
+        .env("LEADISTRY_REQUEST_TIMEOUT_SECS", "1");
+    let server = start(command, PORT);
+    let (status, took) = post_with_a_body_that_stalls(PORT);
+    assert!(status.starts_with("HTTP/1.1 503"), "{status:?}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "answered after {took:?}"
+    );
+    drop(server);
+}

@@ -42,6 +42,29 @@ test('without JavaScript nothing but HTML and CSS is downloaded, on any page', a
   expect(bundle).toEqual([]);
 });
 
+/** Every layout shift in the document, user-initiated ones included (CLS would leave those out). */
+const shifts = (page: Page) => page.evaluate(() => (window as unknown as { __shift: number }).__shift);
+
+test('nothing moves: no layout shift at load, nor when the banner goes after Accept', async ({ page, clarity }) => {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __shift: number };
+    w.__shift = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) w.__shift += (entry as unknown as { value: number }).value;
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  await page.goto('/');
+  await expect(banner(page)).toBeVisible();
+  if (hydratedProject()) await expect(hydrated(page)).toHaveCount(1);
+  await page.waitForTimeout(300);
+  expect(await shifts(page), 'at load').toBe(0);
+  await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
+  await expect(banner(page)).toHaveCount(0);
+  if (hydratedProject()) await expect.poll(() => clarity.requests).toBe(1);
+  await page.waitForTimeout(300);
+  expect(await shifts(page), hydratedProject() ? 'after Accept, in place' : 'on the page after the post').toBe(0);
+});
+
 test.describe('with JavaScript', () => {
   test.skip(() => !hydratedProject(), 'needs JavaScript');
 

@@ -1,0 +1,141 @@
+//! What the server binary says and does at start-up, and its `prune` command: the README's
+//! promises about them, held against the real process.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::{block_on, server_on, sqlite_url};
+use leadistry::receipts::{Receipt, Store};
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    sync::mpsc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+/// Runs `command` until it prints a line containing `until` (or exits, or 20 s pass) and
+/// returns what it printed on stderr so far.
+fn stderr_until(mut command: Command, until: &str) -> String {
+    let mut child = command
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = String::new();
+    while let Ok(line) = received.recv_timeout(Duration::from_secs(20)) {
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains(until) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    printed
+}
+
+#[test]
+fn hash_files_without_hash_txt_refuses_to_start_and_says_why() {
+    let mut command = server_on(3191, &sqlite_url("startup-hash"));
+    command.env("LEPTOS_HASH_FILES", "true");
+    let output = command.stderr(Stdio::piped()).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("hash-files is on but") && stderr.contains("LEPTOS_HASH_FILES=false"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn without_a_clarity_project_the_server_says_clarity_will_not_be_loaded() {
+    let mut command = server_on(3192, &sqlite_url("startup-clarity"));
+    command.env("LEADISTRY_CLARITY_PROJECT_ID", "");
+    let printed = stderr_until(command, "listening on");
+    assert!(printed.contains("Clarity will not be loaded"), "{printed}");
+    assert!(printed.contains("listening on"), "{printed}");
+
+    let mut command = server_on(3193, &sqlite_url("startup-clarity-set"));
+    command.env("LEADISTRY_CLARITY_PROJECT_ID", "abcd1234");
+    let printed = stderr_until(command, "listening on");
+    assert!(!printed.contains("Clarity will not be loaded"), "{printed}");
+}
+
+#[test]
+fn a_connection_cap_above_the_descriptor_limit_is_lowered_and_the_server_still_starts() {
+    const PORT: u16 = 3194;
+    // A hard limit of 256 descriptors, which the server cannot raise.
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "ulimit -n 256 && exec \"$0\""])
+        .arg(env!("CARGO_BIN_EXE_leadistry"));
+    for (key, value) in server_on(PORT, &sqlite_url("startup-fds")).get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LEADISTRY_MAX_CONNECTIONS", "100000");
+    let printed = stderr_until(command, "listening on");
+    assert!(
+        printed.contains("max-connections is above what the file descriptor limit allows"),
+        "{printed}"
+    );
+    assert!(printed.contains("listening on"), "{printed}");
+}
+
+#[test]
+fn prune_deletes_receipts_older_than_the_retention_and_keeps_the_rest() {
+    let url = sqlite_url("startup-prune");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let day = 86_400;
+    let receipt = |n: i64, decided_at| Receipt {
+        consent_id: format!("00000000-0000-4000-8000-{n:012}"),
+        decided_at,
+        policy_revision: 1,
+        policy_fingerprint: "f".repeat(64),
+        choices: "{}".into(),
+        method: "form".into(),
+    };
+    block_on(async {
+        let store = Store::connect(&url).await.unwrap();
+        store.append(&receipt(1, now - 300 * day)).await.unwrap();
+        store.append(&receipt(2, now - 10 * day)).await.unwrap();
+        store.close().await;
+    });
+
+    let mut command = server_on(3195, &url);
+    command
+        .arg("prune")
+        .env("LEADISTRY_RECEIPT_RETENTION_DAYS", "200");
+    let output = command.stderr(Stdio::piped()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("pruned 1 receipts"), "{stderr}");
+
+    let left = block_on(async {
+        let store = Store::connect(&url).await.unwrap();
+        let left = store.export(0, now + 1).await.unwrap();
+        store.close().await;
+        left
+    });
+    assert_eq!(
+        left.iter()
+            .map(|r| r.consent_id.as_str())
+            .collect::<Vec<_>>(),
+        ["00000000-0000-4000-8000-000000000002"]
+    );
+}
