@@ -21,17 +21,13 @@ fn half_sent(port: u16) -> TcpStream {
     stream
 }
 
-/// A whole page request on a fresh connection: its status line, and how long it took.
-fn page(port: u16, timeout: Duration) -> (String, Duration) {
+/// Sends `request` on a fresh connection: the status line of the answer, and how long it
+/// took from connecting to the server's close.
+fn exchange(port: u16, request: &str, timeout: Duration) -> (String, Duration) {
     let started = Instant::now();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
     stream.set_read_timeout(Some(timeout)).unwrap();
-    stream
-        .write_all(
-            format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
     let text = String::from_utf8_lossy(&response);
@@ -39,6 +35,12 @@ fn page(port: u16, timeout: Duration) -> (String, Duration) {
         text.lines().next().unwrap_or_default().to_string(),
         started.elapsed(),
     )
+}
+
+/// A whole page request on a fresh connection: its status line, and how long it took.
+fn page(port: u16, timeout: Duration) -> (String, Duration) {
+    let request = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    exchange(port, &request, timeout)
 }
 
 /// True once the server has closed the connection (the read sees its end).
@@ -179,61 +181,38 @@ fn connections_over_the_cap_wait_until_one_closes() {
 /// Sends a consent post's head and the first bytes of a body that never completes; returns
 /// the status line the server answers with, and when.
 fn post_with_a_body_that_stalls(port: u16) -> (String, Duration) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    stream
-        .write_all(
-            format!(
-                "POST /api/consent HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
-                 Origin: http://127.0.0.1:{port}\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\n\
-                 Content-Length: 60\r\n\r\nchoice=acc"
-            )
-            .as_bytes(),
-        )
-        .unwrap();
-    let started = Instant::now();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response);
-    (
-        text.lines().next().unwrap_or_default().to_string(),
-        started.elapsed(),
-    )
+    let request = format!(
+        "POST /api/consent HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Origin: http://127.0.0.1:{port}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 60\r\n\r\nchoice=acc"
+    );
+    exchange(port, &request, Duration::from_secs(10))
+}
+
+/// Starts a server with these two timeouts, stalls a consent post's body, and checks the
+/// status it answers with, about a second after the body stalled.
+fn stalled_body_is_answered_with(port: u16, body_secs: &str, request_secs: &str, status: &str) {
+    let mut command = server_on(port, &sqlite_url(&format!("slow-body-{port}")));
+    command
+        .env("LEADISTRY_BODY_READ_TIMEOUT_SECS", body_secs)
+        .env("LEADISTRY_REQUEST_TIMEOUT_SECS", request_secs);
+    let server = start(command, port);
+    let (line, took) = post_with_a_body_that_stalls(port);
+    assert!(line.starts_with(&format!("HTTP/1.1 {status}")), "{line:?}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "answered after {took:?}"
+    );
+    drop(server);
 }
 
 #[test]
 fn a_consent_form_whose_body_stalls_gets_408_after_the_body_timeout() {
-    const PORT: u16 = 3185;
-    let mut command = server_on(PORT, &sqlite_url("slow-body"));
-    command
-        .env("LEADISTRY_BODY_READ_TIMEOUT_SECS", "1")
-        .env("LEADISTRY_REQUEST_TIMEOUT_SECS", "30");
-    let server = start(command, PORT);
-    let (status, took) = post_with_a_body_that_stalls(PORT);
-    assert!(status.starts_with("HTTP/1.1 408"), "{status:?}");
-    assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
-        "answered after {took:?}"
-    );
-    drop(server);
+    stalled_body_is_answered_with(3185, "1", "30", "408");
 }
 
 #[test]
 fn a_request_that_takes_longer_than_the_request_timeout_gets_503() {
-    const PORT: u16 = 3186;
-    let mut command = server_on(PORT, &sqlite_url("slow-request"));
-    command
-        .env("LEADISTRY_BODY_READ_TIMEOUT_SECS", "30")
-        .env("LEADISTRY_REQUEST_TIMEOUT_SECS", "1");
-    let server = start(command, PORT);
-    let (status, took) = post_with_a_body_that_stalls(PORT);
-    assert!(status.starts_with("HTTP/1.1 503"), "{status:?}");
-    assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
-        "answered after {took:?}"
-    );
-    drop(server);
+    stalled_body_is_answered_with(3186, "30", "1", "503");
 }
