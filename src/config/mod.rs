@@ -57,6 +57,12 @@ impl SiteSettings {
         self.public_origin.as_ref().is_some_and(Origin::is_https)
     }
 
+    /// Reachable from other machines with no public origin set: most likely behind a proxy
+    /// that nobody has told the server about, so the server says so at start-up.
+    pub fn lacks_public_origin_for(&self, bind: std::net::SocketAddr) -> bool {
+        self.public_origin.is_none() && !bind.ip().is_loopback()
+    }
+
     pub fn is_trusted_proxy(&self, address: IpAddr) -> bool {
         self.trusted_proxies
             .iter()
@@ -516,6 +522,22 @@ output-name = "leadistry"
         let s = parse_with(text, &[]).unwrap();
         assert_eq!(s.consent_lifetime_days, DEFAULT_CONSENT_LIFETIME_DAYS);
         assert!(leptos::config::get_config_from_str(text).is_ok());
+    }
+
+    #[test]
+    fn a_server_reachable_from_elsewhere_without_a_public_origin_is_warned_about() {
+        let bind = |a: &str| a.parse::<std::net::SocketAddr>().unwrap();
+        let unset = parse_with("", &[]).unwrap();
+        assert!(unset.lacks_public_origin_for(bind("0.0.0.0:3000")));
+        assert!(unset.lacks_public_origin_for(bind("[::]:3000")));
+        assert!(!unset.lacks_public_origin_for(bind("127.0.0.1:3000")));
+        assert!(!unset.lacks_public_origin_for(bind("[::1]:3000")));
+        let set = parse_with(
+            "[leadistry]\npublic-origin = \"https://www.leadistry.com\"",
+            &[],
+        )
+        .unwrap();
+        assert!(!set.lacks_public_origin_for(bind("0.0.0.0:3000")));
     }
 
     #[test]

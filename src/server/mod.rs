@@ -144,7 +144,7 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
     if site.clarity_project_id.is_none() {
         tracing::info!("no Clarity project id configured: Clarity will not be loaded");
     }
-    if site.public_origin.is_none() && !addr.ip().is_loopback() {
+    if site.lacks_public_origin_for(addr) {
         tracing::warn!(
             "public-origin is not set: consent posts must come from http:// and the Host \
              header, and cookies are not Secure; behind a TLS proxy set public-origin"
