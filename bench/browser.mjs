@@ -22,7 +22,11 @@ const targets = {
   reference: { base: REFERENCE, banner: '#cc-main .cm' },
 };
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs) => {
+  if (xs.some((x) => typeof x !== 'number')) throw new Error(`a sample is missing: ${xs}`);
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 
 // Runs in the page before anything else: first paint, the banner's first frame with a box,
 // layout shifts, the first click, and (set by the bench) a click as soon as the page paints.
@@ -101,7 +105,7 @@ async function firstView(name, samples, arrival) {
   }
   // Ready: this site once its islands hydrated (on idle, with the banner), the reference
   // once its library has shown the banner.
-  await page.waitForFunction((site) => window.__bench.banner !== null
+  await page.waitForFunction((site) => window.__bench.banner !== null && window.__bench.fcp !== null
     && (!site || document.documentElement.dataset.hydrated === 'true'), name === 'site');
   if (arrival === 'tab') {
     samples.fcpTab.push(await page.evaluate(() => window.__bench.fcp));

@@ -27,13 +27,19 @@ wrk.method = "POST"
 wrk.body = "choice=reject&source=banner"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Origin"] = "http://$ADDR"
+-- Each wrk thread runs its own Lua state: the thread's number keeps their visitors apart.
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 local visitor = 0
 request = function()
   visitor = visitor + 1
   local headers = {}
   for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["X-Forwarded-For"] = string.format("10.%d.%d.%d",
-    math.floor(visitor / 65536) % 256, math.floor(visitor / 256) % 256, visitor % 256)
+    id * 64 + math.floor(visitor / 65536) % 64, math.floor(visitor / 256) % 256, visitor % 256)
   return wrk.format(nil, nil, headers)
 end
 LUA
@@ -62,5 +68,5 @@ kill $server && wait $server 2>/dev/null || true
 receipts=$(DATABASE_URL="sqlite://$work/receipts.sqlite" "$CARGO_TARGET_DIR/release/leadistry" export --format jsonl | wc -l)
 bytes=$(cat "$work"/receipts.sqlite* | wc -c)
 echo
-echo "Consent log: $receipts receipts in $bytes bytes on disk (SQLite, indexes included): $((bytes / receipts)) bytes per receipt."
+echo "Consent log: $receipts receipts in $bytes bytes on disk (SQLite, indexes included): $((bytes / (receipts > 0 ? receipts : 1))) bytes per receipt."
 if grep -q panicked /tmp/leadistry-bench.log; then echo "server log has a panic" >&2; exit 1; fi

@@ -28,8 +28,8 @@ decided=$(curl -s -o /dev/null -D - -X POST "http://$SSR/api/consent" -H "Origin
   -H 'Content-Type: application/x-www-form-urlencoded' --data 'choice=reject&source=banner' |
   sed -n 's/^set-cookie: \(lf_cookie_consent=[^;]*\).*/\1/ip' | head -n 1)
 [ -n "$decided" ] || { echo "no decision from the server" >&2; exit 1; }
-curl -sf -H "Cookie: $decided" "http://$SSR/" | grep -q 'class="cookie-banner"' &&
-  { echo "the decided page still shows the banner" >&2; exit 1; }
+page=$(curl -sf -H "Cookie: $decided" "http://$SSR/")
+if grep -q 'class="cookie-banner"' <<<"$page"; then echo "the decided page still shows the banner" >&2; exit 1; fi
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$ssr_pid/status"; }
 run() { wrk -t2 -c64 -d"${DURATION}s" --latency "$@"; }
 field() { awk -v k="$1" '$1==k {print $2}'; }

@@ -46,14 +46,19 @@ fn stderr_until(mut command: Command, until: &str) -> String {
 #[test]
 fn hash_files_without_hash_txt_refuses_to_start_and_says_why() {
     let mut command = server_on(3191, &sqlite_url("startup-hash"));
-    command.env("LEPTOS_HASH_FILES", "true");
-    let output = command.stderr(Stdio::piped()).output().unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    // A name no build writes: a hash.txt that `cargo leptos watch` left beside the test
+    // binary must not make this server start.
+    let missing = format!("hash-{}-missing.txt", std::process::id());
+    command
+        .env("LEPTOS_HASH_FILES", "true")
+        .env("LEPTOS_HASH_FILE", &missing)
+        .env("LEPTOS_HASH_FILE_NAME", &missing);
+    let printed = stderr_until(command, "hash-files is on but");
     assert!(
-        stderr.contains("hash-files is on but") && stderr.contains("LEPTOS_HASH_FILES=false"),
-        "{stderr}"
+        printed.contains(&missing) && printed.contains("LEPTOS_HASH_FILES=false"),
+        "{printed}"
     );
+    assert!(!printed.contains("listening on"), "{printed}");
 }
 
 #[test]
@@ -67,6 +72,7 @@ fn without_a_clarity_project_the_server_says_clarity_will_not_be_loaded() {
     let mut command = server_on(3193, &sqlite_url("startup-clarity-set"));
     command.env("LEADISTRY_CLARITY_PROJECT_ID", "abcd1234");
     let printed = stderr_until(command, "listening on");
+    assert!(printed.contains("listening on"), "{printed}");
     assert!(!printed.contains("Clarity will not be loaded"), "{printed}");
 }
 
@@ -112,8 +118,9 @@ fn prune_deletes_receipts_older_than_the_retention_and_keeps_the_rest() {
     };
     block_on(async {
         let store = Store::connect(&url).await.unwrap();
-        store.append(&receipt(1, now - 300 * day)).await.unwrap();
-        store.append(&receipt(2, now - 10 * day)).await.unwrap();
+        // Retention 200 days, decisions live 182: one on each side of the retention.
+        store.append(&receipt(1, now - 210 * day)).await.unwrap();
+        store.append(&receipt(2, now - 190 * day)).await.unwrap();
         store.close().await;
     });
 

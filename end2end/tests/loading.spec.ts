@@ -45,7 +45,7 @@ test('without JavaScript nothing but HTML and CSS is downloaded, on any page', a
 /** Every layout shift in the document, user-initiated ones included (CLS would leave those out). */
 const shifts = (page: Page) => page.evaluate(() => (window as unknown as { __shift: number }).__shift);
 
-test('nothing moves: no layout shift at load, nor when the banner goes after Accept', async ({ page, clarity }) => {
+test('nothing moves: no layout shift at load, nor when the banner goes after Accept, narrow or wide', async ({ page, context, clarity }) => {
   await page.addInitScript(() => {
     const w = window as unknown as { __shift: number };
     w.__shift = 0;
@@ -53,16 +53,23 @@ test('nothing moves: no layout shift at load, nor when the banner goes after Acc
       for (const entry of list.getEntries()) w.__shift += (entry as unknown as { value: number }).value;
     }).observe({ type: 'layout-shift', buffered: true });
   });
-  await page.goto('/');
-  await expect(banner(page)).toBeVisible();
-  if (hydratedProject()) await expect(hydrated(page)).toHaveCount(1);
-  await page.waitForTimeout(300);
-  expect(await shifts(page), 'at load').toBe(0);
-  await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
-  await expect(banner(page)).toHaveCount(0);
-  if (hydratedProject()) await expect.poll(() => clarity.requests).toBe(1);
-  await page.waitForTimeout(300);
-  expect(await shifts(page), hydratedProject() ? 'after Accept, in place' : 'on the page after the post').toBe(0);
+  for (const size of [{ width: 375, height: 812 }, { width: 1280, height: 800 }]) {
+    await context.clearCookies();
+    await page.setViewportSize(size);
+    await page.goto('/');
+    await expect(banner(page)).toBeVisible();
+    if (hydratedProject()) await expect(hydrated(page)).toHaveCount(1);
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('layout-shift')), 'the browser reports shifts').toBe(true);
+    expect(await shifts(page), `at load, ${size.width} px`).toBe(0);
+    const loaded = clarity.requests;
+    await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
+    await expect(banner(page)).toHaveCount(0);
+    if (hydratedProject()) await expect.poll(() => clarity.requests).toBe(loaded + 1);
+    await page.waitForTimeout(300);
+    const after = hydratedProject() ? 'after Accept, in place' : 'on the page after the post';
+    expect(await shifts(page), `${after}, ${size.width} px`).toBe(0);
+  }
 });
 
 test.describe('with JavaScript', () => {

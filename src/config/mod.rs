@@ -525,7 +525,7 @@ output-name = "leadistry"
     }
 
     #[test]
-    fn a_server_reachable_from_elsewhere_without_a_public_origin_is_warned_about() {
+    fn only_a_server_reachable_from_elsewhere_without_a_public_origin_lacks_one() {
         let bind = |a: &str| a.parse::<std::net::SocketAddr>().unwrap();
         let unset = parse_with("", &[]).unwrap();
         assert!(unset.lacks_public_origin_for(bind("0.0.0.0:3000")));

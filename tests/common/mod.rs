@@ -160,6 +160,11 @@ impl Drop for Running {
 
 /// Starts `command` and waits (at most 20 s) until it listens on `port`.
 pub fn start(mut command: std::process::Command, port: u16) -> Running {
+    // Something else answering there (a server left by another run) would pass for this one.
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "port {port} is taken before the server starts"
+    );
     let mut child = command.spawn().expect("server starts");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
