@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark in one run: browser (beside the reference page), server against static
-# bytes, load, flood and slow clients. About 15 minutes.
+# bytes, load, flood and slow clients. About 20 minutes.
 # The decoder fuzzing (bench/fuzz-decoder.sh) is separate: it is a test, not a measurement.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -11,7 +11,7 @@ const SITE = process.env.SITE ?? 'http://127.0.0.1:3320';
 const REFERENCE = process.env.REFERENCE ?? 'http://127.0.0.1:3321';
 // Another site (localhost is not 127.0.0.1's site), whose link the first views arrive by.
 const ELSEWHERE = `${REFERENCE.replace('127.0.0.1', 'localhost')}/elsewhere`;
-const RUNS = Number(process.env.RUNS ?? 15);
+const RUNS = Number(process.env.RUNS ?? 31);
 const DECISION = process.env.DECISION; // a signed lf_cookie_consent value for SITE
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
