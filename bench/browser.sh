@@ -18,7 +18,5 @@ LEPTOS_SITE_ADDR=$SITE RUST_LOG=warn LEADISTRY_CLARITY_PROJECT_ID=bench1234 \
 node bench/reference/serve.mjs "${REFERENCE#*:}" >/dev/null &
 for _ in $(seq 100); do curl -sf "http://$SITE/" >/dev/null && curl -sf "http://$REFERENCE/" >/dev/null && break; sleep 0.1; done
 # A decision the site signed, for the returning visitor.
-decision=$(curl -s -o /dev/null -D - -X POST "http://$SITE/api/consent" -H "Origin: http://$SITE" \
-  -H 'Content-Type: application/x-www-form-urlencoded' --data 'choice=reject&source=banner' |
-  sed -n 's/^set-cookie: lf_cookie_consent=\([^;]*\).*/\1/ip' | head -n 1)
-SITE="http://$SITE" REFERENCE="http://$REFERENCE" DECISION=$decision node bench/browser.mjs
+decision=$(consent_cookie "$SITE")
+SITE="http://$SITE" REFERENCE="http://$REFERENCE" DECISION=${decision#lf_cookie_consent=} node bench/browser.mjs

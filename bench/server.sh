@@ -23,10 +23,7 @@ for _ in $(seq 100); do curl -sf "http://$SSR/" -o "$work/page.html" && break; s
 "$CARGO_TARGET_DIR/release/examples/static_html" "$work/page.html" "$STATIC" &
 for _ in $(seq 100); do curl -sf "http://$STATIC/" >/dev/null && break; sleep 0.1; done
 
-# A decision the server signed (a hand-made one would be no decision).
-decided=$(curl -s -o /dev/null -D - -X POST "http://$SSR/api/consent" -H "Origin: http://$SSR" \
-  -H 'Content-Type: application/x-www-form-urlencoded' --data 'choice=reject&source=banner' |
-  sed -n 's/^set-cookie: \(lf_cookie_consent=[^;]*\).*/\1/ip' | head -n 1)
+decided=$(consent_cookie "$SSR")
 [ -n "$decided" ] || { echo "no decision from the server" >&2; exit 1; }
 page=$(curl -sf -H "Cookie: $decided" "http://$SSR/")
 if grep -q 'class="cookie-banner"' <<<"$page"; then echo "the decided page still shows the banner" >&2; exit 1; fi

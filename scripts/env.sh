@@ -7,3 +7,11 @@ export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 # binaryen's wasm-opt from npm first: Debian's older wasm-opt breaks hydration.
 export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 cd "$ROOT"
+
+# A decision the server at $1 (host:port) signed, as a Cookie header pair, for the benches'
+# returning visitors: a hand-made one would be no decision.
+consent_cookie() {
+  curl -s -o /dev/null -D - -X POST "http://$1/api/consent" -H "Origin: http://$1" \
+    -H 'Content-Type: application/x-www-form-urlencoded' --data 'choice=reject&source=banner' |
+    sed -n 's/^set-cookie: \(lf_cookie_consent=[^;]*\).*/\1/ip' | head -n 1
+}

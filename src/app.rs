@@ -2,12 +2,12 @@ use crate::components::{
     consent::ConsentRoot,
     layout::{SiteFooter, SiteHeader},
 };
-use crate::consent::server::page_state;
+use crate::consent::{server::page_state, state::attribute};
 use crate::routes::{
     cookie_notice::CookieNoticePage, cookie_settings::CookieSettingsPage, document::DocumentPage,
     home::HomePage, not_found::NotFound,
 };
-use leptos::{nonce::use_nonce, prelude::*};
+use leptos::{attr::custom::custom_attribute, nonce::use_nonce, prelude::*};
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
@@ -60,6 +60,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let Some(context) = Owner::current_shared_context() {
         context.set_is_hydrating(false);
     }
+    // Named by the same constants that `ConsentState::from_attributes` reads.
+    let body = (
+        custom_attribute(
+            attribute::DECISION,
+            state.decision.as_ref().map(ToString::to_string),
+        ),
+        custom_attribute(
+            attribute::POLICY_CHANGED,
+            state.policy_changed.then_some(""),
+        ),
+        custom_attribute(attribute::GPC, state.gpc.then_some("")),
+        custom_attribute(attribute::CLARITY, state.clarity_project_id),
+        custom_attribute(attribute::RETURN_TO, return_to),
+    );
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -78,13 +92,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     })}
                 <MetaTags />
             </head>
-            <body
-                data-consent-decision=state.decision.as_ref().map(ToString::to_string)
-                data-consent-policy-changed=state.policy_changed.then_some("")
-                data-consent-gpc=state.gpc.then_some("")
-                data-consent-clarity=state.clarity_project_id
-                data-return-to=return_to
-            >
+            <body {..body}>
                 <App />
             </body>
         </html>

@@ -18,7 +18,6 @@ mod common;
 use common::{server_on, sqlite_url, start};
 
 const PORT: u16 = 3177;
-const WARN_PORT: u16 = 3178;
 
 /// One decision over a plain HTTP/1.1 connection; the id when the server said it was saved.
 fn decide() -> Option<String> {
@@ -102,41 +101,4 @@ fn every_decision_a_visitor_saw_saved_survives_sigkill() {
         missing.len(),
         saved.len()
     );
-}
-
-#[test]
-fn the_server_warns_when_the_policy_changed_but_its_revision_did_not() {
-    let database = sqlite_url("revision");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let store = leadistry::receipts::Store::connect(&database)
-            .await
-            .unwrap();
-        let receipt = leadistry::receipts::Receipt {
-            consent_id: "00000000-0000-4000-8000-000000000001".into(),
-            decided_at: 1,
-            policy_revision: 1, // the revision Leptos.toml names
-            policy_fingerprint: "0".repeat(64),
-            choices: "{}".into(),
-            method: "banner".into(),
-        };
-        store.append(&receipt).await.unwrap();
-        store.close().await;
-    });
-    let mut command = server_on(WARN_PORT, &database);
-    command
-        .env("RUST_LOG", "warn")
-        .env("LEADISTRY_POLICY_REVISION", "1")
-        .stderr(Stdio::piped());
-    let mut child = start(command, WARN_PORT);
-    child.0.kill().unwrap();
-    let mut log = String::new();
-    child
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    assert!(log.contains("policy-revision did not"), "{log}");
 }

@@ -10,7 +10,10 @@ use axum::{
     http::{header, Request, StatusCode},
     Router,
 };
-use common::{build_app, content, send_to, set_cookies, settings, sqlite_log, HOST, RUNTIME, SITE};
+use common::{
+    build_app, closed_log, content, post_consent, send_to, set_cookies, settings, sqlite_log, HOST,
+    RUNTIME, SITE,
+};
 use leadistry::{config::origin::Origin, receipts::Store};
 use std::{future::Future, net::SocketAddr, sync::LazyLock};
 
@@ -41,15 +44,13 @@ static APPS: LazyLock<Apps> = LazyLock::new(|| {
         let narrow_log = sqlite_log("deployment-narrow").await;
         let mut narrow = settings(content());
         narrow.limits.receipt_queue = 1;
-        let closed = Store::connect("sqlite::memory:").await.expect("memory");
-        closed.close().await;
         Apps {
             proxied: build_app(sqlite_log("deployment-proxied").await, proxied.clone()),
             flooded: build_app(flooded_log.clone(), proxied),
             flooded_log,
             narrow: build_app(narrow_log.clone(), narrow),
             narrow_log,
-            broken: build_app(closed, settings(content())),
+            broken: build_app(closed_log().await, settings(content())),
         }
     })
 });
@@ -222,10 +223,8 @@ fn a_consent_log_that_cannot_keep_up_refuses_fast_and_writes_only_what_it_confir
     run(async {
         let before = receipts(&APPS.narrow_log).await;
         let requests = (0..40).map(|_| {
-            let request = Request::post("/api/consent")
-                .header(header::HOST, HOST)
+            let request = post_consent()
                 .header(header::ORIGIN, SITE)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(Body::from(ACCEPT))
                 .unwrap();
             tokio::spawn(send_to(APPS.narrow.clone(), request))

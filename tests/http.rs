@@ -9,8 +9,8 @@ use axum::{
     Router,
 };
 use common::{
-    build_app, content, send_to, set_cookies, settings, shows_banner, signed_cookie, sqlite_log,
-    HOST, RUNTIME, SITE,
+    build_app, closed_log, content, post_consent, send_to, set_cookies, settings, shows_banner,
+    signed_cookie, sqlite_log, HOST, RUNTIME, SITE,
 };
 use leadistry::receipts::Store;
 use std::{future::Future, sync::LazyLock};
@@ -42,14 +42,12 @@ static APPS: LazyLock<Apps> = LazyLock::new(|| {
             }
             Err(_) => None,
         };
-        let closed = Store::connect("sqlite::memory:").await.expect("memory");
-        closed.close().await;
         Apps {
             sqlite: build_app(sqlite_log.clone(), settings(content())),
             sqlite_log,
             postgres,
             broken: build_app(
-                closed,
+                closed_log().await,
                 settings(std::env::temp_dir().join("leadistry-no-content")),
             ),
         }
@@ -62,12 +60,6 @@ fn app() -> Router {
 
 async fn send(request: Request<Body>) -> (Response<Body>, String) {
     send_to(app(), request).await
-}
-
-fn post_consent() -> axum::http::request::Builder {
-    Request::post("/api/consent")
-        .header(header::HOST, HOST)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
 }
 
 const ACCEPT: &str = "choice=accept&source=banner";
@@ -223,7 +215,11 @@ fn json_or_get_is_not_a_consent_form() {
 }
 
 fn page_with_cookies(cookies: &[&[u8]]) -> Request<Body> {
-    let mut request = Request::get("/").header(header::HOST, HOST);
+    page_at("/", cookies)
+}
+
+fn page_at(path: &str, cookies: &[&[u8]]) -> Request<Body> {
+    let mut request = Request::get(path).header(header::HOST, HOST);
     for cookie in cookies {
         request = request.header(header::COOKIE, *cookie);
     }
@@ -265,8 +261,7 @@ fn cookies_the_site_did_not_write_never_refuse_a_page() {
         ];
         for (name, cookies, banner) in cases {
             for path in ["/", "/cookie-notice", "/no-such-page"] {
-                let mut request = page_with_cookies(&cookies);
-                *request.uri_mut() = path.parse().unwrap();
+                let request = page_at(path, &cookies);
                 let (response, body) = send(request).await;
                 assert!(
                     response.status() == StatusCode::OK || path == "/no-such-page",
@@ -664,8 +659,7 @@ fn no_box_is_ticked_in_the_server_html_unless_analytics_was_granted() {
             ("refused", Some(refused.as_bytes()), false),
             ("granted", Some(granted.as_bytes()), true),
         ] {
-            let mut request = page_with_cookies(cookie.as_slice());
-            *request.uri_mut() = "/cookie-settings".parse().unwrap();
+            let request = page_at("/cookie-settings", cookie.as_slice());
             let (_, html) = send(request).await;
             for id in ["page-analytics", "dialog-analytics"] {
                 let tag = switch(&html, id);

@@ -43,6 +43,29 @@ fn stderr_until(mut command: Command, until: &str) -> String {
     printed
 }
 
+/// A receipt of revision 1 (the one Leptos.toml names) under a fingerprint no policy has.
+fn receipt(n: i64, decided_at: i64) -> Receipt {
+    Receipt {
+        consent_id: format!("00000000-0000-4000-8000-{n:012}"),
+        decided_at,
+        policy_revision: 1,
+        policy_fingerprint: "f".repeat(64),
+        choices: "{}".into(),
+        method: "form".into(),
+    }
+}
+
+/// A consent log at `url` holding `receipts`.
+fn log_with(url: &str, receipts: &[Receipt]) {
+    block_on(async {
+        let store = Store::connect(url).await.unwrap();
+        for receipt in receipts {
+            store.append(receipt).await.unwrap();
+        }
+        store.close().await;
+    });
+}
+
 #[test]
 fn hash_files_without_hash_txt_refuses_to_start_and_says_why() {
     let mut command = server_on(3191, &sqlite_url("startup-hash"));
@@ -108,21 +131,11 @@ fn prune_deletes_receipts_older_than_the_retention_and_keeps_the_rest() {
         .unwrap()
         .as_secs() as i64;
     let day = 86_400;
-    let receipt = |n: i64, decided_at| Receipt {
-        consent_id: format!("00000000-0000-4000-8000-{n:012}"),
-        decided_at,
-        policy_revision: 1,
-        policy_fingerprint: "f".repeat(64),
-        choices: "{}".into(),
-        method: "form".into(),
-    };
-    block_on(async {
-        let store = Store::connect(&url).await.unwrap();
-        // Retention 200 days, decisions live 182: one on each side of the retention.
-        store.append(&receipt(1, now - 210 * day)).await.unwrap();
-        store.append(&receipt(2, now - 190 * day)).await.unwrap();
-        store.close().await;
-    });
+    // Retention 200 days, decisions live 182: one on each side of the retention.
+    log_with(
+        &url,
+        &[receipt(1, now - 210 * day), receipt(2, now - 190 * day)],
+    );
 
     let mut command = server_on(3195, &url);
     command
@@ -145,4 +158,14 @@ fn prune_deletes_receipts_older_than_the_retention_and_keeps_the_rest() {
             .collect::<Vec<_>>(),
         ["00000000-0000-4000-8000-000000000002"]
     );
+}
+
+#[test]
+fn the_server_warns_when_the_policy_changed_but_its_revision_did_not() {
+    let url = sqlite_url("startup-revision");
+    log_with(&url, &[receipt(1, 1)]);
+    let mut command = server_on(3178, &url);
+    command.env("LEADISTRY_POLICY_REVISION", "1");
+    let printed = stderr_until(command, "listening on");
+    assert!(printed.contains("policy-revision did not"), "{printed}");
 }

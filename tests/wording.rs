@@ -31,16 +31,7 @@ fn page(app: &Router, path: &str, headers: &[(&str, String)]) -> String {
 }
 
 fn decided(revision: u32) -> (&'static str, String) {
-    use leadistry::consent::decision::{ConsentId, Decision, Method};
-    let decision = Decision {
-        revision,
-        decided_at: leadistry::date::now() - 60,
-        id: ConsentId(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
-        analytics: false,
-        method: Method::Banner,
-    };
-    let value = leadistry::consent::server::cookie::sign(&decision, &common::keys());
-    ("cookie", format!("lf_cookie_consent={value}"))
+    ("cookie", common::signed_cookie_at(revision, false))
 }
 
 /// The outer HTML of each `tag` element whose opening tag holds `marker`.

@@ -1,8 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
-import { test, expect, visit, hydratedProject, banner, dialog, footerSettings } from './fixtures';
+import { test, expect, visit, hydratedProject, banner, dialog, footerSettings, EVERY_PAGE } from './fixtures';
 import type { Page } from '@playwright/test';
 
-const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use', '/no-such-page'];
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa', 'best-practice'];
 const WIDTHS = [375, 1280];
 
@@ -17,7 +16,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     test.describe(`accessibility, ${colorScheme}, ${width} px`, () => {
       test.use({ colorScheme, viewport: { width, height: 800 } });
 
-      for (const path of PAGES) {
+      for (const path of EVERY_PAGE) {
         test(`${path} with the banner shown has no WCAG 2.2 A/AA or best-practice violation`, async ({ page, consoleErrors }) => {
           test.skip(!hydratedProject(), 'axe runs as a script in the page');
           if (path === '/no-such-page') consoleErrors.expect(/status of 404/);

@@ -12,10 +12,12 @@ import {
   dialog,
   footerSettings,
   openPreferences,
+  withdraw,
+  PAGES,
+  EVERY_PAGE,
 } from './fixtures';
 import type { Page } from '@playwright/test';
 
-const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use'];
 
 async function clarityLoaded(page: Page) {
   return page.evaluate(() => (window as unknown as { __clarityLoaded?: boolean }).__clarityLoaded === true);
@@ -23,7 +25,7 @@ async function clarityLoaded(page: Page) {
 
 test('R1 nothing non-essential before consent, on any page', async ({ page, request, clarity, context, consoleErrors }) => {
   consoleErrors.expect(/status of 404/);
-  for (const path of [...PAGES, '/no-such-page']) {
+  for (const path of EVERY_PAGE) {
     const html = await (await request.get(path)).text();
     expect(html, path).not.toContain('clarity.ms');
     expect(html, path).not.toContain('clarity-loader');
@@ -196,7 +198,7 @@ test('R6 withdrawing is as easy as giving', async ({ page, context, clarity }) =
 
 test('R6 the footer opens the preferences on every page in one click', async ({ page, consoleErrors }) => {
   consoleErrors.expect(/status of 404/);
-  for (const path of [...PAGES, '/no-such-page']) {
+  for (const path of EVERY_PAGE) {
     await visit(page, path);
     await openPreferences(page);
     if (hydratedProject()) {
@@ -284,10 +286,7 @@ for (const path of ['declining in the banner', 'withdrawing in the preferences']
     } else {
       await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
       await expect(banner(page)).toBeHidden();
-      const preferences = await openPreferences(page);
-      const reload = hydratedProject() ? page.waitForEvent('load') : Promise.resolve();
-      await preferences.getByRole('button', { name: 'Reject all' }).click();
-      await reload;
+      await withdraw(page);
     }
     await expect.poll(async () => (await storedDecision(context))?.analytics).toBe(false);
     const token = (await context.cookies()).find((c) => c.name === 'lf_token');

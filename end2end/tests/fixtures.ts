@@ -63,6 +63,10 @@ export const test = base.extend<Fixtures>({
 export { expect };
 
 /** The consent banner, the preferences dialog, and "Cookie Settings" in the footer. */
+/** The site's pages, and with the 404 page: every footer and banner there is. */
+export const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use'];
+export const EVERY_PAGE = [...PAGES, '/no-such-page'];
+
 export const banner = (page: Page) => page.getByRole('region', { name: 'Cookies on Leadistry' });
 export const dialog = (page: Page) => page.getByRole('dialog', { name: 'Cookie preferences' });
 export const footerSettings = (page: Page) =>
@@ -77,6 +81,14 @@ export async function openPreferences(page: Page) {
   }
   await expect(page).toHaveURL(/\/cookie-settings$/);
   return page.getByRole('main');
+}
+
+/** Withdraws consent from "Cookie Settings": Reject all, and the reload that removes Clarity. */
+export async function withdraw(page: Page) {
+  const preferences = await openPreferences(page);
+  const reload = hydratedProject() ? page.waitForEvent('load') : Promise.resolve();
+  await preferences.getByRole('button', { name: 'Reject all' }).click();
+  await reload;
 }
 
 /** A consent id as the visitor sees it (a UUID), from the cookie's 32 hex digits. */

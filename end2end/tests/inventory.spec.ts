@@ -1,10 +1,9 @@
-import { test, expect, visit, hydratedProject, storedDecision, banner, openPreferences } from './fixtures';
+import { test, expect, visit, storedDecision, banner, cookieNames, withdraw, EVERY_PAGE } from './fixtures';
 import type { Page } from '@playwright/test';
 
 /** Every cookie name the cookie catalog (and so the Cookie Notice) declares. */
 const DECLARED = ['lf_token', 'lf_cookie_consent', '_clck', '_clsk', 'CLID', 'MUID'];
 const CLARITY = ['_clck', '_clsk'];
-const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use', '/no-such-page'];
 
 type State = 'undecided' | 'accepted' | 'rejected' | 'withdrawn';
 
@@ -15,10 +14,7 @@ async function reach(page: Page, state: State) {
   await banner(page).getByRole('button', { name: first, exact: true }).click();
   await expect(banner(page)).toBeHidden();
   if (state === 'withdrawn') {
-    const preferences = await openPreferences(page);
-    const reload = hydratedProject() ? page.waitForEvent('load') : Promise.resolve();
-    await preferences.getByRole('button', { name: 'Reject all' }).click();
-    await reload;
+    await withdraw(page);
     await expect.poll(async () => (await storedDecision(page.context()))?.analytics).toBe(false);
   }
 }
@@ -34,11 +30,11 @@ for (const state of ['undecided', 'accepted', 'rejected', 'withdrawn'] as const)
         if (header.name.toLowerCase() === 'set-cookie') setByPages.push(`${response.url()}: ${header.value}`);
       }
     });
-    for (const path of PAGES) {
+    for (const path of EVERY_PAGE) {
       await visit(page, path);
       await page.waitForTimeout(100);
     }
-    const names = (await context.cookies()).map((c) => c.name);
+    const names = await cookieNames(context);
     expect(names.filter((name) => !DECLARED.includes(name)), 'undeclared cookies').toEqual([]);
     if (state !== 'accepted') {
       expect(names.filter((name) => CLARITY.includes(name)), 'Clarity without consent').toEqual([]);

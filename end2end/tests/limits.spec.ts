@@ -1,26 +1,17 @@
 import { test, expect, hydratedProject, storedDecision, banner, openPreferences } from './fixtures';
-import { Server } from './server';
-
-// A server of this file's own that lets a client save once, then once a minute.
-const PORTS = { hydrated: 3103, ssr: 3104 } as const;
+import { ownServer } from './server';
 
 test.describe.configure({ mode: 'serial' });
 
-let server: Server;
-
-test.beforeEach(async () => {
-  test.skip(!process.env.LEADISTRY_SERVER_BIN, 'needs the release binary (scripts/test sets it)');
-  server = new Server(`http://127.0.0.1:${PORTS[test.info().project.name as keyof typeof PORTS]}`, {
-    LEADISTRY_SAVES_PER_MINUTE: '1',
-    LEADISTRY_SAVES_BURST: '1',
-  });
-  await server.start();
-});
-test.afterEach(() => server.stop());
+// A server of this file's own that lets a client save once, then once a minute.
+const own = ownServer({ hydrated: 3103, ssr: 3104 }, () => ({
+  LEADISTRY_SAVES_PER_MINUTE: '1',
+  LEADISTRY_SAVES_BURST: '1',
+}));
 
 test('a save over the rate limit says to try again, inside the site, and changes nothing', async ({ page, context, consoleErrors }) => {
   consoleErrors.expect(/status of 429/);
-  await page.goto(`${server.origin}/`);
+  await page.goto(`${own.server.origin}/`);
   if (hydratedProject()) await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
   await banner(page).getByRole('button', { name: 'Reject', exact: true }).click();
   await expect(banner(page)).toBeHidden();

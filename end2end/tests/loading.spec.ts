@@ -10,10 +10,10 @@ import {
   banner,
   dialog,
   footerSettings,
+  EVERY_PAGE,
 } from './fixtures';
 import type { Page } from '@playwright/test';
 
-const PAGES = ['/', '/cookie-notice', '/cookie-settings', '/privacy', '/terms', '/acceptable-use', '/no-such-page'];
 const WASM = '**/pkg/*.wasm';
 
 const wasmRequests = (urls: string[]) => urls.filter((u) => u.endsWith('.wasm')).length;
@@ -36,41 +36,57 @@ test('without JavaScript nothing but HTML and CSS is downloaded, on any page', a
   const bundle = bundleRequests(page);
   for (const state of ['undecided', 'decided']) {
     if (state === 'decided') await setConsentCookie(context, consentValue({ analytics: false }));
-    for (const path of PAGES) await page.goto(path);
+    for (const path of EVERY_PAGE) await page.goto(path);
   }
   await banner(page).count();
   expect(bundle).toEqual([]);
 });
 
-/** Every layout shift in the document, user-initiated ones included (CLS would leave those out). */
-const shifts = (page: Page) => page.evaluate(() => (window as unknown as { __shift: number }).__shift);
+/** Every layout shift in the document, user-initiated ones included (CLS would leave those
+ * out), with what moved, for the message when there is one. */
+const shifts = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __shifts: { value: number; moved: string[] } }).__shifts);
 
-test('nothing moves: no layout shift at load, nor when the banner goes after Accept, narrow or wide', async ({ page, context, clarity }) => {
-  await page.addInitScript(() => {
-    const w = window as unknown as { __shift: number };
-    w.__shift = 0;
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) w.__shift += (entry as unknown as { value: number }).value;
-    }).observe({ type: 'layout-shift', buffered: true });
+for (const viewport of [{ width: 375, height: 812 }, { width: 1280, height: 800 }]) {
+  test.describe(`${viewport.width} px`, () => {
+    test.use({ viewport });
+    // Twice in some 400 runs under load, at 375 px only, the banner moved by about the
+    // height it has at 1280 px, Playwright's default width: most likely the first frame of
+    // the new renderer process (COOP) drawn before the viewport was emulated there. A
+    // banner that really moves fails both tries (checked by making it static).
+    test.describe.configure({ retries: 1 });
+
+    test('nothing moves: no layout shift at load, nor when the banner goes after Accept', async ({ page, clarity }) => {
+      await page.addInitScript(() => {
+        const shifts = { value: 0, moved: [] as string[] };
+        (window as unknown as { __shifts: typeof shifts }).__shifts = shifts;
+        new PerformanceObserver((list) => {
+          type Source = { node?: Element; previousRect: DOMRectReadOnly; currentRect: DOMRectReadOnly };
+          const box = (r: DOMRectReadOnly) => `${r.x},${r.y} ${r.width}×${r.height}`;
+          for (const entry of list.getEntries() as unknown as { value: number; startTime: number; sources?: Source[] }[]) {
+            shifts.value += entry.value;
+            for (const source of entry.sources ?? []) {
+              const what = source.node?.outerHTML.slice(0, 60) ?? '?';
+              shifts.moved.push(`${what} at ${Math.round(entry.startTime)} ms: ${box(source.previousRect)} → ${box(source.currentRect)}`);
+            }
+          }
+        }).observe({ type: 'layout-shift', buffered: true });
+      });
+      await page.goto('/');
+      await expect(banner(page)).toBeVisible();
+      if (hydratedProject()) await expect(hydrated(page)).toHaveCount(1);
+      await page.waitForTimeout(300);
+      expect(await page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('layout-shift')), 'the browser reports shifts').toBe(true);
+      expect(await shifts(page), 'at load').toEqual({ value: 0, moved: [] });
+      await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
+      await expect(banner(page)).toHaveCount(0);
+      if (hydratedProject()) await expect.poll(() => clarity.requests).toBe(1);
+      await page.waitForTimeout(300);
+      const after = hydratedProject() ? 'after Accept, in place' : 'on the page after the post';
+      expect(await shifts(page), after).toEqual({ value: 0, moved: [] });
+    });
   });
-  for (const size of [{ width: 375, height: 812 }, { width: 1280, height: 800 }]) {
-    await context.clearCookies();
-    await page.setViewportSize(size);
-    await page.goto('/');
-    await expect(banner(page)).toBeVisible();
-    if (hydratedProject()) await expect(hydrated(page)).toHaveCount(1);
-    await page.waitForTimeout(300);
-    expect(await page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('layout-shift')), 'the browser reports shifts').toBe(true);
-    expect(await shifts(page), `at load, ${size.width} px`).toBe(0);
-    const loaded = clarity.requests;
-    await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
-    await expect(banner(page)).toHaveCount(0);
-    if (hydratedProject()) await expect.poll(() => clarity.requests).toBe(loaded + 1);
-    await page.waitForTimeout(300);
-    const after = hydratedProject() ? 'after Accept, in place' : 'on the page after the post';
-    expect(await shifts(page), `${after}, ${size.width} px`).toBe(0);
-  }
-});
+}
 
 test.describe('with JavaScript', () => {
   test.skip(() => !hydratedProject(), 'needs JavaScript');

@@ -14,7 +14,7 @@ import {
   openPreferences,
   exportedReceipts,
 } from './fixtures';
-import { Server } from './server';
+import { ownServer } from './server';
 
 test('R9 every decision has a receipt, and the visitor can see its id', async ({ page, context }) => {
   await visit(page, '/');
@@ -88,18 +88,9 @@ test.describe('R11 Global Privacy Control', () => {
 test.describe('R11 a refusal by Global Privacy Control needs no proof', () => {
   test.use({ extraHTTPHeaders: { 'Sec-GPC': '1' } });
   // A server and a consent log of this test's own, so that it can count every receipt.
-  const PORTS = { hydrated: 3105, ssr: 3106 } as const;
-  let server: Server;
-  let database: string;
-
-  test.beforeEach(async () => {
-    test.skip(!process.env.LEADISTRY_SERVER_BIN, 'needs the release binary (scripts/test sets it)');
-    const project = test.info().project.name as keyof typeof PORTS;
-    database = `sqlite://${path.join(os.tmpdir(), `leadistry-gpc-${project}-${Date.now()}.sqlite`)}?mode=rwc`;
-    server = new Server(`http://127.0.0.1:${PORTS[project]}`, { DATABASE_URL: database });
-    await server.start();
-  });
-  test.afterEach(() => server.stop());
+  const own = ownServer({ hydrated: 3105, ssr: 3106 }, () => ({
+    DATABASE_URL: `sqlite://${path.join(os.tmpdir(), `leadistry-gpc-${test.info().project.name}-${Date.now()}.sqlite`)}?mode=rwc`,
+  }));
 
   test('R11 no cookie and no receipt for the signal, and the settings page says it is honoured', async ({ page, context }) => {
     const saves: string[] = [];
@@ -107,7 +98,7 @@ test.describe('R11 a refusal by Global Privacy Control needs no proof', () => {
       if (r.url().includes('/api/')) saves.push(r.url());
     });
     for (const path of ['/', '/cookie-notice', '/cookie-settings']) {
-      await page.goto(`${server.origin}${path}`);
+      await page.goto(`${own.server.origin}${path}`);
       await expect(banner(page)).toBeHidden();
     }
     await expect(page.getByRole('main')).toContainText('Global Privacy Control signal is honoured');
@@ -115,7 +106,7 @@ test.describe('R11 a refusal by Global Privacy Control needs no proof', () => {
     await page.waitForTimeout(500);
     expect(await cookieNames(context)).not.toContain('lf_cookie_consent');
     expect(saves).toEqual([]);
-    expect(exportedReceipts(database)).toEqual([]);
+    expect(exportedReceipts(own.env.DATABASE_URL)).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { test } from '@playwright/test';
 import { SERVER_ENV } from '../server-env';
 
 /** A server of a test file's own, so that stopping or limiting it disturbs no other test. */
@@ -41,4 +42,20 @@ export class Server {
     server.kill('SIGTERM');
     await exited;
   }
+}
+
+/**
+ * A server of the calling file's own for each of its tests, on the project's port, started
+ * before the test and stopped after it. `env` is read per test (a fresh database, say).
+ */
+export function ownServer(ports: { hydrated: number; ssr: number }, env: () => Record<string, string> = () => ({})) {
+  const own = {} as { server: Server; env: Record<string, string> };
+  test.beforeEach(async () => {
+    test.skip(!process.env.LEADISTRY_SERVER_BIN, 'needs the release binary (scripts/test sets it)');
+    own.env = env();
+    own.server = new Server(`http://127.0.0.1:${ports[test.info().project.name as keyof typeof ports]}`, own.env);
+    await own.server.start();
+  });
+  test.afterEach(() => own.server?.stop());
+  return own;
 }

@@ -280,28 +280,30 @@ impl Key<'_> {
     }
 
     /// A comma-separated list; empty means none.
-    fn list<T>(&self, valid: fn(&str) -> Option<T>, allowed: &str) -> Result<Vec<T>, ConfigError> {
+    fn items<T>(
+        &self,
+        parse: impl Fn(&str) -> Result<T, ConfigError>,
+    ) -> Result<Vec<T>, ConfigError> {
         let text = self.raw()?.unwrap_or_default();
         text.split(',')
             .map(str::trim)
             .filter(|item| !item.is_empty())
-            .map(|item| valid(item).ok_or_else(|| self.invalid(item, allowed)))
+            .map(parse)
             .collect()
+    }
+
+    fn list<T>(&self, valid: fn(&str) -> Option<T>, allowed: &str) -> Result<Vec<T>, ConfigError> {
+        self.items(|item| valid(item).ok_or_else(|| self.invalid(item, allowed)))
     }
 
     /// Keys, in base64, comma-separated; the error never repeats a key.
     fn secrets(&self) -> Result<Vec<SecretKey>, ConfigError> {
-        let text = self.raw()?.unwrap_or_default();
-        text.split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
-            .map(|item| {
-                SecretKey::from_base64(item).map_err(|reason| ConfigError {
-                    key: format!("leadistry.{}", self.name),
-                    message: format!("{reason} (set in Leptos.toml or {})", self.variable()),
-                })
+        self.items(|item| {
+            SecretKey::from_base64(item).map_err(|reason| ConfigError {
+                key: format!("leadistry.{}", self.name),
+                message: format!("{reason} (set in Leptos.toml or {})", self.variable()),
             })
-            .collect()
+        })
     }
 }
 

@@ -1,4 +1,4 @@
-use crate::components::consent::settings::SettingsPanel;
+use crate::components::consent::{form::ErrorNote, settings::SettingsPanel};
 use crate::consent::server::save_failure;
 use crate::wording::WORDING;
 use leptos::prelude::*;
@@ -17,14 +17,7 @@ pub fn CookieSettingsPage() -> impl IntoView {
                     <a href="/cookie-notice">{WORDING.read_notice}</a>
                     "."
                 </p>
-                {save_failure()
-                    .map(|message| {
-                        view! {
-                            <p class="consent-error" role="alert">
-                                {message}
-                            </p>
-                        }
-                    })}
+                {save_failure().map(|message| view! { <ErrorNote message /> })}
                 <SettingsPanel />
             </div>
         </section>

@@ -94,7 +94,7 @@ impl Endpoint {
         status: StatusCode,
         message: &'static str,
         reason: &str,
-        retry_after: Option<u64>,
+        retry_after: Option<HeaderValue>,
     ) -> Response {
         let mut response = if is_plain_form(request) {
             let mut page = Request::get(FAILURE_PAGE)
@@ -115,10 +115,10 @@ impl Endpoint {
         };
         *response.status_mut() = status;
         response.headers_mut().remove(header::SET_COOKIE);
-        if let Some(seconds) = retry_after {
+        if let Some(retry_after) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                .insert(header::RETRY_AFTER, retry_after);
         }
         response
     }
@@ -164,7 +164,7 @@ pub async fn guard(State(endpoint): State<Endpoint>, request: Request, next: Nex
                 status,
                 WORDING.errors.too_many,
                 reason,
-                Some(seconds),
+                Some(HeaderValue::from(seconds)),
             )
             .await;
     }
@@ -191,10 +191,7 @@ pub async fn guard(State(endpoint): State<Endpoint>, request: Request, next: Nex
             } else {
                 WORDING.errors.invalid
             };
-            let retry_after = response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok()?.parse().ok());
+            let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
             endpoint
                 .failure(&parts, status, message, "", retry_after)
                 .await

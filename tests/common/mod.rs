@@ -3,7 +3,7 @@
 
 use axum::{
     body::{to_bytes, Body},
-    http::{Request, Response},
+    http::{header, Request, Response},
     Router,
 };
 use leadistry::{
@@ -54,9 +54,14 @@ pub fn keys() -> ConsentKeys {
 
 /// A consent cookie as the tests' routers sign it, decided a minute ago by the clock.
 pub fn signed_cookie(analytics: bool) -> String {
+    signed_cookie_at(1, analytics)
+}
+
+/// The same, under policy revision `revision`.
+pub fn signed_cookie_at(revision: u32, analytics: bool) -> String {
     use leadistry::consent::decision::{ConsentId, Decision, Method};
     let decision = Decision {
-        revision: 1,
+        revision,
         decided_at: leadistry::date::now() - 60,
         id: ConsentId(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
         analytics,
@@ -84,11 +89,21 @@ pub fn build_app(store: Store, site: SiteSettings) -> Router {
 
 /// A fresh SQLite consent log in the temporary folder.
 pub async fn sqlite_log(name: &str) -> Store {
-    let file = std::env::temp_dir().join(format!("leadistry-{name}-{}.sqlite", std::process::id()));
-    let _ = std::fs::remove_file(&file);
-    Store::connect(&format!("sqlite://{}?mode=rwc", file.display()))
-        .await
-        .expect("sqlite")
+    Store::connect(&sqlite_url(name)).await.expect("sqlite")
+}
+
+/// A consent log that is closed: every write fails.
+pub async fn closed_log() -> Store {
+    let closed = Store::connect("sqlite::memory:").await.expect("memory");
+    closed.close().await;
+    closed
+}
+
+/// A consent form post to the site, without an origin: each test says where it comes from.
+pub fn post_consent() -> axum::http::request::Builder {
+    Request::post("/api/consent")
+        .header(header::HOST, HOST)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
 }
 
 /// The `Set-Cookie` headers of a response.

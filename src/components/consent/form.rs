@@ -128,12 +128,18 @@ pub fn PreferencesLink(class: &'static str, label: &'static str) -> impl IntoVie
 pub fn SaveError() -> impl IntoView {
     let consent = use_consent();
     move || {
-        consent.error().map(|message| {
-            view! {
-                <p class="consent-error" role="alert">
-                    {message}
-                </p>
-            }
-        })
+        consent
+            .error()
+            .map(|message| view! { <ErrorNote message /> })
+    }
+}
+
+/// A save that failed, said where the visitor is looking.
+#[component]
+pub fn ErrorNote(message: &'static str) -> impl IntoView {
+    view! {
+        <p class="consent-error" role="alert">
+            {message}
+        </p>
     }
 }
