@@ -1,9 +1,9 @@
 //! Operator-supplied documents (`content/*.md`): the type, the loader and the renderer.
 
-use crate::config::SiteSettings;
+use crate::state::AppState;
 use leptos::prelude::*;
 use pulldown_cmark::{html, Event, HeadingLevel, Parser, Tag, TagEnd};
-use std::{path::Path, sync::Arc};
+use std::path::Path;
 
 /// A document rendered from Markdown on the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub enum DocumentError {
 
 /// Reads a document while the page renders; a missing one makes the page a 404.
 pub async fn load(slug: &str) -> Option<Document> {
-    let settings = use_context::<Arc<SiteSettings>>()?;
-    match read(&settings.content_dir, slug).await {
+    let state = AppState::from_context()?;
+    match read(&state.settings.content_dir, slug).await {
         Ok(document) => Some(document),
         Err(error) => {
             tracing::error!(%slug, %error, "document unavailable");

@@ -4,8 +4,8 @@
 //! in `components::consent`), so the WASM holds those and nothing of the router or pages.
 //!
 //! Dependencies point one way: `server` → `app`, `routes` → `components` → `consent`,
-//! `analytics` → `catalog`, `wording`, `date`; `tests/architecture.rs` checks that no file
-//! imports one that imports it back.
+//! `analytics`, `state` → `catalog`, `wording`, `date`, `config`, `assets`;
+//! `tests/architecture.rs` checks that no file imports one that imports it back.
 
 // The page's view type, nested inside an island, is deeper than the default limit allows.
 #![recursion_limit = "256"]
@@ -20,6 +20,8 @@ pub mod wording;
 #[cfg(feature = "ssr")]
 pub mod app;
 #[cfg(feature = "ssr")]
+pub mod assets;
+#[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod content;
@@ -29,6 +31,8 @@ pub mod receipts;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -49,7 +49,7 @@ async fn main() -> std::process::ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let log = ConsentLog::new(store, config.site.limits.receipt_queue);
+            let log = ConsentLog::new(store, config.site.receipt_queue);
             server::serve(config, keys, log)
                 .await
                 .map_err(|e| e.to_string())

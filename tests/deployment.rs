@@ -38,12 +38,12 @@ static APPS: LazyLock<Apps> = LazyLock::new(|| {
         let mut proxied = settings(content());
         proxied.public_origin = Origin::parse_setting(PUBLIC);
         proxied.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
-        proxied.limits.saves_per_minute = 6;
-        proxied.limits.saves_burst = 3;
+        proxied.saves_per_minute = 6;
+        proxied.saves_burst = 3;
         let flooded_log = sqlite_log("deployment-flooded").await;
         let narrow_log = sqlite_log("deployment-narrow").await;
         let mut narrow = settings(content());
-        narrow.limits.receipt_queue = 1;
+        narrow.receipt_queue = 1;
         Apps {
             proxied: build_app(sqlite_log("deployment-proxied").await, proxied.clone()),
             flooded: build_app(flooded_log.clone(), proxied),

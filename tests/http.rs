@@ -189,6 +189,77 @@ fn malformed_forms_get_a_clear_4xx_and_no_cookie() {
     })
 }
 
+/// A browser's own form post, without JavaScript.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+#[test]
+fn a_malformed_form_without_javascript_gets_the_settings_page_with_400() {
+    run(async {
+        for (name, form) in [
+            ("missing choice", "source=banner"),
+            ("unknown field", "choice=accept&source=banner&admin=1"),
+            ("list for a string", "choice[]=accept&source=banner"),
+            ("bad value", "choice=maybe&source=banner"),
+            (
+                "unknown category",
+                "choice=save&categories[marketing]=granted",
+            ),
+        ] {
+            let (response, body) = send(
+                post_consent()
+                    .header(header::ORIGIN, SITE)
+                    .header(header::ACCEPT, BROWSER_ACCEPT)
+                    .body(Body::from(form))
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}");
+            assert!(response.headers().get(header::LOCATION).is_none(), "{name}");
+            assert!(
+                response.headers()[header::CONTENT_TYPE]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "{name}"
+            );
+            assert!(set_cookies(&response).is_empty(), "{name}");
+            let invalid = leadistry::wording::WORDING.errors.invalid;
+            assert!(body.contains(invalid), "{name}: {body}");
+            let title = leadistry::wording::WORDING.cookie_settings;
+            assert!(body.contains(&format!("<h1>{title}</h1>")), "{name}");
+        }
+    })
+}
+
+#[test]
+fn a_script_learns_why_a_save_failed_and_when_to_retry() {
+    run(async {
+        let (response, body) = send(
+            post_consent()
+                .header(header::ORIGIN, SITE)
+                .body(Body::from("source=banner"))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let error: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(error["status"], 400, "{body}");
+        assert!(
+            error["message"].as_str().unwrap().contains("choice"),
+            "{body}"
+        );
+        let request = post_consent()
+            .header(header::ORIGIN, SITE)
+            .body(Body::from(ACCEPT))
+            .unwrap();
+        let (response, body) = send_to(APPS.broken.clone(), request).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5", "{body}");
+        let error: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(error["retry_after"], 5, "{body}");
+    })
+}
+
 #[test]
 fn json_or_get_is_not_a_consent_form() {
     run(async {
@@ -503,7 +574,7 @@ fn withdrawal_expires_clarity_cookies_on_host_and_parent_domain_and_keeps_the_se
 
 fn decision_id(body: &str) -> String {
     let value: serde_json::Value = serde_json::from_str(body).expect("json");
-    value["decision"]["id"].as_str().expect("id").to_string()
+    value["id"].as_str().expect("id").to_string()
 }
 
 /// 1,000 decisions at once: 1,000 receipts, each id once.

@@ -1,57 +1,268 @@
-//! Runtime configuration, read once at start-up from `Leptos.toml`.
+//! Runtime configuration, read once at start-up from `Leptos.toml` and the environment.
 //!
-//! `[package.metadata.leptos]` goes through `leptos_config` (so `LEPTOS_*` variables override it);
-//! the site's own settings live in `[leadistry]`, each overridable by a `LEADISTRY_*` variable.
-//! Any invalid value stops the server with a message naming the key and what it allows.
+//! `[package.metadata.leptos]` goes through `leptos_config` (so `LEPTOS_*` variables override
+//! it). The site's own settings, `[leadistry]`, are declared once in `settings!` below: the
+//! loader, its errors, `leadistry config`, the start-up log and the README's table all come
+//! from that declaration.
 
 pub mod keys;
+pub mod kind;
 pub mod origin;
 
 use ipnet::IpNet;
 use keys::{ConsentKeys, SecretKey};
+use kind::{Count, Folder, Keys, Kind, List, Optional, Refusal, Required, Seconds, Whole};
 use leptos::config::{get_configuration, LeptosOptions};
 use origin::Origin;
-use serde::Deserialize;
-use std::{net::IpAddr, path::PathBuf, time::Duration};
+use std::{fmt::Write, net::IpAddr, path::PathBuf, time::Duration};
 
 /// Default location of the configuration file, relative to the working directory.
 pub const DEFAULT_CONFIG_PATH: &str = "Leptos.toml";
 /// The longest a consent decision may be kept (13 months, the CNIL's ceiling).
 pub const MAX_CONSENT_LIFETIME_DAYS: u32 = 395;
-const DEFAULT_CONSENT_LIFETIME_DAYS: u32 = 182;
-const DEFAULT_DATABASE_URL: &str = "sqlite://data/consent-receipts.sqlite?mode=rwc";
-const DEFAULT_RECEIPT_RETENTION_DAYS: u32 = 1095;
+
+/// One `[leadistry]` setting as declared: what `leadistry config` and the README show.
+pub struct Declared {
+    pub key: &'static str,
+    pub default: &'static str,
+    pub allowed: String,
+    pub meaning: &'static str,
+    pub secret: bool,
+}
+
+impl Declared {
+    /// The variable that overrides the key: `LEADISTRY_` and the key in upper snake case,
+    /// except the conventional `DATABASE_URL`.
+    pub fn variable(&self) -> String {
+        variable(self.key)
+    }
+}
+
+fn variable(key: &str) -> String {
+    match key {
+        "database-url" => "DATABASE_URL".into(),
+        key => format!("LEADISTRY_{}", key.to_ascii_uppercase().replace('-', "_")),
+    }
+}
+
+/// Declares each setting once: field, type, key, default (as it would be written), kind
+/// (what it allows), and meaning (one line of the README's table).
+macro_rules! settings {
+    ($($field:ident: $ty:ty = $key:literal, $default:literal, $kind:expr, $meaning:literal;)*) => {
+        /// The site's own settings (`[leadistry]` in `Leptos.toml`).
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct SiteSettings {
+            $(#[doc = $meaning] pub $field: $ty,)*
+        }
+
+        /// Every `[leadistry]` setting, in the order of the README's table.
+        pub fn declared() -> Vec<Declared> {
+            vec![$(Declared {
+                key: $key,
+                default: $default,
+                allowed: Kind::summary(&$kind),
+                meaning: $meaning,
+                secret: Kind::secret(&$kind),
+            },)*]
+        }
+
+        const KEYS: &[&str] = &[$($key),*];
+
+        impl SiteSettings {
+            fn from_sources(sources: &Sources) -> Result<Self, ConfigError> {
+                Ok(Self { $($field: sources.value($key, $default, &$kind)?,)* })
+            }
+        }
+    };
+}
+
+settings! {
+    clarity_project_id: Option<String> = "clarity-project-id", "",
+        Optional { valid: clarity_id, allowed: "4 to 32 lowercase letters or digits, or \"\" to disable Clarity", summary: "4–32 lowercase letters/digits, or `\"\"`" },
+        "Microsoft Clarity project. Empty: Clarity is never loaded, and the server says so at start-up.";
+    policy_revision: u32 = "policy-revision", "1", Whole { min: 1, max: u32::MAX },
+        "Raise it when the cookie policy changes: every earlier decision then counts as none and the banner asks again, saying the policy changed.";
+    consent_lifetime_days: u32 = "consent-lifetime-days", "182", Whole { min: 1, max: MAX_CONSENT_LIFETIME_DAYS },
+        "How long a decision is valid (and the cookie's `Max-Age`). 395 days is the 13-month ceiling.";
+    cookie_domain: Option<String> = "cookie-domain", "",
+        Optional { valid: domain, allowed: "a domain name such as leadistry.com, or \"\" for the host only", summary: "a domain such as `leadistry.com`, or `\"\"`" },
+        "The parent domain Clarity writes `_clck`/`_clsk` on; withdrawal expires them there as well as on the host.";
+    public_origin: Option<Origin> = "public-origin", "",
+        Optional { valid: Origin::parse_setting, allowed: "http(s)://host[:port] such as https://www.leadistry.com, or \"\" in development", summary: "`http(s)://host[:port]`, or `\"\"`" },
+        "The origin visitors use, e.g. `https://www.leadistry.com`. The same-origin check compares scheme, host and port with it; the consent cookie is `Secure` and responses carry HSTS when it is `https`. Empty (development): `http://` and the request's `Host`, no `Secure`, no HSTS; the server warns when it binds a non-loopback address this way.";
+    consent_key: Vec<SecretKey> = "consent-key", "", Keys { one: true },
+        "The key that signs consent cookies (HMAC-SHA256). Put it in `LEADISTRY_CONSENT_KEY` rather than the file. Unset with SQLite: the server makes one on first start in `consent-key` beside the log file, readable by its owner only, and keeps it; unset with PostgreSQL: the server refuses to start (several instances need the same key). With an in-memory SQLite log, a new key at every start. Too short or not base64: the server refuses to start, without repeating the key.";
+    consent_previous_keys: Vec<SecretKey> = "consent-previous-keys", "", Keys { one: false },
+        "Earlier keys: cookies they signed still count, so a rotation signs nobody out of their choice. Setting it without `consent-key` is an error.";
+    trusted_proxies: Vec<IpNet> = "trusted-proxies", "",
+        List(Optional { valid: proxy, allowed: "IP addresses or networks such as 127.0.0.1, 10.0.0.0/8, separated by commas", summary: "IP addresses or networks, comma-separated" }),
+        "Proxies whose `X-Forwarded-For` names the client, for the rate limit. Anyone else's forwarded header is ignored.";
+    content_dir: PathBuf = "content-dir", "content", Folder,
+        "Where `privacy.md`, `terms.md` and `acceptable-use.md` live.";
+    database_url: String = "database-url", "sqlite://data/consent-receipts.sqlite?mode=rwc",
+        Required(Optional { valid: database_url, allowed: "a sqlite:… or postgres://… URL", summary: "`sqlite:…`, `postgres://…` or `postgresql://…`" }),
+        "The consent log. The SQLite file (and its folder) is created on first start.";
+    receipt_retention_days: u32 = "receipt-retention-days", "1095", Whole { min: 1, max: MAX_RECEIPT_RETENTION_DAYS },
+        "How long `leadistry prune` keeps receipts. Never shorter than `consent-lifetime-days`: proof outlives every decision it proves.";
+    saves_per_minute: u32 = "saves-per-minute", "240", Whole { min: 1, max: 60_000 },
+        "Consent saves one client may make a minute, after a burst of `saves-burst`. Over it: 429 with `Retry-After`, held 250 ms, nothing written.";
+    saves_burst: u32 = "saves-burst", "20", Whole { min: 1, max: 10_000 },
+        "Consent saves one client may make at once before `saves-per-minute` applies.";
+    receipt_queue: usize = "receipt-queue", "256", Count(Whole { min: 1, max: 100_000 }),
+        "Receipt writes under way or waiting; past it a save is refused at once (503, `Retry-After: 1`).";
+    header_read_timeout: Duration = "header-read-timeout-secs", "10", Seconds(Whole { min: 1, max: 300 }),
+        "Seconds to receive a request's headers, counted from when the connection waits for them.";
+    body_read_timeout: Duration = "body-read-timeout-secs", "10", Seconds(Whole { min: 1, max: 300 }),
+        "Seconds to receive a consent form's body (408 after it).";
+    request_timeout: Duration = "request-timeout-secs", "30", Seconds(Whole { min: 1, max: 3600 }),
+        "Seconds to answer a request (503 after it).";
+    keep_alive_timeout: Duration = "keep-alive-timeout-secs", "5", Seconds(Whole { min: 1, max: 3600 }),
+        "Seconds a connection may stay open with no request in it.";
+    max_connections: usize = "max-connections", "4096", Count(Whole { min: 1, max: 1_000_000 }),
+        "Connections served at once; more wait in the kernel's queue. The server raises its file-descriptor limit, and lowers this to fit it if needed.";
+    shutdown_timeout: Duration = "shutdown-timeout-secs", "10", Seconds(Whole { min: 0, max: 3600 }),
+        "After SIGTERM or SIGINT, seconds that requests in progress may take to finish before the server exits.";
+}
+
 const MAX_RECEIPT_RETENTION_DAYS: u32 = 3650;
 
-/// The site's own settings (`[leadistry]` in `Leptos.toml`).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration `{key}`: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+/// Where a setting in force came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SiteSettings {
-    /// Microsoft Clarity project id; `None` disables Clarity entirely.
-    pub clarity_project_id: Option<String>,
-    /// Raising it invalidates every earlier consent decision.
-    pub policy_revision: u32,
-    /// How long a consent decision stays valid.
-    pub consent_lifetime_days: u32,
-    /// Parent domain Clarity may write its cookies on (e.g. `leadistry.com`), to delete them there.
-    pub cookie_domain: Option<String>,
-    /// The origin visitors use (`https://www.leadistry.com`); `None` in development, where
-    /// the `Host` header stands in for it.
-    pub public_origin: Option<Origin>,
-    /// The keys that sign consent cookies, when configured.
-    pub consent_keys: Option<ConsentKeys>,
-    /// Proxies whose `X-Forwarded-For` names the client; nobody else's is believed.
-    pub trusted_proxies: Vec<IpNet>,
-    /// What the server accepts, and for how long.
-    pub limits: Limits,
-    /// Folder holding the operator-supplied Markdown documents.
-    pub content_dir: PathBuf,
-    /// The consent log: `sqlite://…` (default) or `postgres://…`.
-    pub database_url: String,
-    /// How long consent receipts are kept before `leadistry prune` deletes them.
-    pub receipt_retention_days: u32,
+pub enum Source {
+    Default,
+    File,
+    Variable(String),
+}
+
+/// A setting in force, as `leadistry config` and the start-up log show it.
+#[derive(Clone, Debug)]
+pub struct InForce {
+    pub key: &'static str,
+    /// The text in force; a secret's is never kept.
+    pub shown: String,
+    pub source: Source,
+}
+
+/// The whole runtime configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub leptos: LeptosOptions,
+    pub site: SiteSettings,
+    pub in_force: Vec<InForce>,
+}
+
+impl Config {
+    /// Reads the file named by `LEADISTRY_CONFIG` (default `Leptos.toml`) and the environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let path =
+            std::env::var("LEADISTRY_CONFIG").unwrap_or_else(|_| DEFAULT_CONFIG_PATH.to_string());
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+            key: path.clone(),
+            message: format!("cannot read the configuration file: {e}"),
+        })?;
+        let leptos = get_configuration(Some(&path))
+            .map_err(|e| ConfigError {
+                key: "package.metadata.leptos".into(),
+                message: e.to_string(),
+            })?
+            .leptos_options;
+        let sources = Sources::new(&path, &text, &|name| std::env::var(name).ok())?;
+        let site = SiteSettings::from_sources(&sources)?.checked(&sources)?;
+        if !site.content_dir.is_dir() {
+            return Err(ConfigError {
+                key: "leadistry.content-dir".into(),
+                message: format!("{} is not a directory", site.content_dir.display()),
+            });
+        }
+        Ok(Self {
+            leptos,
+            site,
+            in_force: sources.in_force(),
+        })
+    }
+
+    /// The consent cookie keys in force: the configured ones, else the default key (made
+    /// beside a SQLite log on first start; see `keys::default_key`).
+    pub fn consent_keys(&self) -> Result<ConsentKeys, ConfigError> {
+        match self.site.consent_key.first() {
+            Some(current) => Ok(ConsentKeys {
+                current: current.clone(),
+                previous: self.site.consent_previous_keys.clone(),
+            }),
+            None => keys::default_key(&self.site.database_url)
+                .map(ConsentKeys::new)
+                .map_err(|message| ConfigError {
+                    key: "leadistry.consent-key".into(),
+                    message,
+                }),
+        }
+    }
+
+    /// The settings in force and where each came from, secrets masked: `leadistry config`.
+    pub fn describe(&self) -> String {
+        let mut out = String::from("[leadistry]\n");
+        for setting in &self.in_force {
+            let from = match &setting.source {
+                Source::Default => "default".to_string(),
+                Source::File => "configuration file".to_string(),
+                Source::Variable(name) => name.clone(),
+            };
+            let line = format!("{} = {}", setting.key, setting.shown);
+            let _ = writeln!(out, "{line:<60} # {from}");
+        }
+        let leptos = &self.leptos;
+        let _ = write!(
+            out,
+            "\n[package.metadata.leptos]\nsite-addr = \"{}\"\nsite-root = \"{}\"\n\
+             site-pkg-dir = \"{}\"\noutput-name = \"{}\"\nhash-files = {}\nenv = \"{:?}\"\n",
+            leptos.site_addr,
+            leptos.site_root,
+            leptos.site_pkg_dir,
+            leptos.output_name,
+            leptos.hash_files,
+            leptos.env,
+        );
+        out
+    }
 }
 
 impl SiteSettings {
+    /// Parses `[leadistry]` from the configuration text, with `env` overriding the file.
+    pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let sources = Sources::new(DEFAULT_CONFIG_PATH, text, env)?;
+        Self::from_sources(&sources)?.checked(&sources)
+    }
+
+    /// The rules between settings.
+    fn checked(self, sources: &Sources) -> Result<Self, ConfigError> {
+        // Proof must outlive every decision it proves.
+        let retention = Whole {
+            min: self.consent_lifetime_days,
+            max: MAX_RECEIPT_RETENTION_DAYS,
+        };
+        if retention
+            .parse(&self.receipt_retention_days.to_string())
+            .is_err()
+        {
+            let text = self.receipt_retention_days.to_string();
+            return Err(sources.invalid("receipt-retention-days", &text, &retention.allowed()));
+        }
+        if self.consent_key.is_empty() && !self.consent_previous_keys.is_empty() {
+            return Err(ConfigError {
+                key: "leadistry.consent-key".into(),
+                message: "consent-previous-keys only verify: set consent-key to sign with".into(),
+            });
+        }
+        Ok(self)
+    }
+
     /// Cookies carry `Secure`, and responses HSTS, when visitors use https.
     pub fn secure(&self) -> bool {
         self.public_origin.as_ref().is_some_and(Origin::is_https)
@@ -70,241 +281,141 @@ impl SiteSettings {
     }
 }
 
-/// How much the server accepts from clients, and for how long.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Consent saves a client may make per minute, after a burst of `saves_burst`.
-    pub saves_per_minute: u32,
-    pub saves_burst: u32,
-    /// Receipt writes under way or waiting; more are refused at once (503).
-    pub receipt_queue: usize,
-    /// To receive a request's headers, counted from when the connection waits for them.
-    pub header_read_timeout: Duration,
-    /// To receive a request's body.
-    pub body_read_timeout: Duration,
-    /// To answer a request, from its headers to the end of the response's headers.
-    pub request_timeout: Duration,
-    /// How long a connection may stay open with no request in it.
-    pub keep_alive_timeout: Duration,
-    /// Connections served at once; more wait in the operating system's queue.
-    pub max_connections: usize,
-    /// How long a shutdown waits for requests in progress before it exits.
-    pub shutdown_timeout: Duration,
-}
-
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid configuration `{key}`: {message}")]
-pub struct ConfigError {
-    pub key: String,
-    pub message: String,
-}
-
-/// The whole runtime configuration.
-#[derive(Clone, Debug)]
-pub struct Config {
-    pub leptos: LeptosOptions,
-    pub site: SiteSettings,
-}
-
-impl Config {
-    /// Reads the file named by `LEADISTRY_CONFIG` (default `Leptos.toml`) and the environment.
-    pub fn load() -> Result<Self, ConfigError> {
-        let path =
-            std::env::var("LEADISTRY_CONFIG").unwrap_or_else(|_| DEFAULT_CONFIG_PATH.to_string());
-        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
-            key: path.clone(),
-            message: format!("cannot read the configuration file: {e}"),
-        })?;
-        let leptos = get_configuration(Some(&path))
-            .map_err(|e| ConfigError {
-                key: "package.metadata.leptos".into(),
-                message: e.to_string(),
-            })?
-            .leptos_options;
-        let site = SiteSettings::parse(&text, &|name| std::env::var(name).ok())?;
-        if !site.content_dir.is_dir() {
-            return Err(ConfigError {
-                key: "leadistry.content-dir".into(),
-                message: format!("{} is not a directory", site.content_dir.display()),
-            });
-        }
-        Ok(Self { leptos, site })
-    }
-
-    /// The consent cookie keys in force: the configured ones, else the default key (made
-    /// beside a SQLite log on first start; see `keys::default_key`).
-    pub fn consent_keys(&self) -> Result<ConsentKeys, ConfigError> {
-        match &self.site.consent_keys {
-            Some(keys) => Ok(keys.clone()),
-            None => keys::default_key(&self.site.database_url)
-                .map(ConsentKeys::new)
-                .map_err(|message| ConfigError {
-                    key: "leadistry.consent-key".into(),
-                    message,
-                }),
-        }
-    }
-}
-
-/// `[leadistry]` as written. Serde refuses unknown keys; `Key` checks each value, with the
-/// environment overriding the file.
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct FileSettings {
-    clarity_project_id: Option<toml::Value>,
-    policy_revision: Option<toml::Value>,
-    consent_lifetime_days: Option<toml::Value>,
-    cookie_domain: Option<toml::Value>,
-    public_origin: Option<toml::Value>,
-    consent_key: Option<toml::Value>,
-    consent_previous_keys: Option<toml::Value>,
-    trusted_proxies: Option<toml::Value>,
-    content_dir: Option<toml::Value>,
-    database_url: Option<toml::Value>,
-    receipt_retention_days: Option<toml::Value>,
-    saves_per_minute: Option<toml::Value>,
-    saves_burst: Option<toml::Value>,
-    receipt_queue: Option<toml::Value>,
-    header_read_timeout_secs: Option<toml::Value>,
-    body_read_timeout_secs: Option<toml::Value>,
-    request_timeout_secs: Option<toml::Value>,
-    keep_alive_timeout_secs: Option<toml::Value>,
-    max_connections: Option<toml::Value>,
-    shutdown_timeout_secs: Option<toml::Value>,
-}
-
-impl FileSettings {
-    fn from_file(text: &str) -> Result<Self, ConfigError> {
-        let file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
-            key: "Leptos.toml".into(),
-            message: e.message().to_string(),
-        })?;
-        match file.get("leadistry") {
-            None => Ok(Self::default()),
-            Some(table @ toml::Value::Table(_)) => {
-                table.clone().try_into().map_err(|e: toml::de::Error| {
-                    let message = e.message();
-                    let field = message
-                        .strip_prefix("unknown field `")
-                        .and_then(|rest| rest.split('`').next())
-                        .unwrap_or_default();
-                    let message = if field == "secure-cookies" {
-                        "no longer a setting: Secure and HSTS follow the scheme of public-origin"
-                            .to_string()
-                    } else {
-                        format!("unknown key ({message})")
-                    };
-                    ConfigError {
-                        key: format!("leadistry.{field}"),
-                        message,
-                    }
-                })
-            }
-            Some(_) => Err(ConfigError {
-                key: "leadistry".into(),
-                message: "must be a table ([leadistry])".into(),
-            }),
-        }
-    }
-}
-
-/// One `[leadistry]` key, with its value from the file, and the environment to look in.
-struct Key<'a> {
-    name: &'static str,
-    file: Option<toml::Value>,
+/// `[leadistry]` as written in the file, and the environment over it.
+struct Sources<'a> {
+    file_name: String,
+    table: toml::Table,
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-impl Key<'_> {
-    /// The variable that overrides the key: `LEADISTRY_` and the key in upper snake case,
-    /// except the conventional `DATABASE_URL`.
-    fn variable(&self) -> String {
-        match self.name {
-            "database-url" => "DATABASE_URL".into(),
-            name => format!("LEADISTRY_{}", name.to_ascii_uppercase().replace('-', "_")),
+impl<'a> Sources<'a> {
+    fn new(
+        path: &str,
+        text: &str,
+        env: &'a dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file_name = std::path::Path::new(path)
+            .file_name()
+            .map_or(path.into(), |name| name.to_string_lossy().into_owned());
+        let mut file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError {
+            key: file_name.clone(),
+            message: e.message().to_string(),
+        })?;
+        let table = match file.remove("leadistry") {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(table)) => table,
+            Some(_) => {
+                return Err(ConfigError {
+                    key: "leadistry".into(),
+                    message: "must be a table ([leadistry])".into(),
+                })
+            }
+        };
+        if let Some(unknown) = table.keys().find(|key| !KEYS.contains(&key.as_str())) {
+            let message = if unknown == "secure-cookies" {
+                "no longer a setting: Secure and HSTS follow the scheme of public-origin".into()
+            } else {
+                format!("unknown key; the keys are {}", KEYS.join(", "))
+            };
+            return Err(ConfigError {
+                key: format!("leadistry.{unknown}"),
+                message,
+            });
         }
+        Ok(Self {
+            file_name,
+            table,
+            env,
+        })
     }
 
-    /// The raw value as text: the environment wins over the file.
-    fn raw(&self) -> Result<Option<String>, ConfigError> {
-        if let Some(value) = (self.env)(&self.variable()) {
-            return Ok(Some(value.trim().to_string()));
+    /// The text set for `key`, and where: the environment wins over the file.
+    fn raw(&self, key: &str) -> Result<Option<(String, Source)>, ConfigError> {
+        let name = variable(key);
+        if let Some(value) = (self.env)(&name) {
+            return Ok(Some((value.trim().to_string(), Source::Variable(name))));
         }
-        match &self.file {
-            None => Ok(None),
-            Some(toml::Value::String(s)) => Ok(Some(s.trim().to_string())),
-            Some(toml::Value::Integer(i)) => Ok(Some(i.to_string())),
-            Some(toml::Value::Boolean(b)) => Ok(Some(b.to_string())),
-            Some(other) => Err(self.invalid(&other.to_string(), "a string, a number or a boolean")),
-        }
+        let text = match self.table.get(key) {
+            None => return Ok(None),
+            Some(toml::Value::String(s)) => s.trim().to_string(),
+            Some(toml::Value::Integer(i)) => i.to_string(),
+            Some(toml::Value::Boolean(b)) => b.to_string(),
+            Some(other) => {
+                let allowed = "a string, a number or a boolean";
+                return Err(self.invalid(key, &other.to_string(), allowed));
+            }
+        };
+        Ok(Some((text, Source::File)))
     }
 
-    fn invalid(&self, value: &str, allowed: &str) -> ConfigError {
+    /// The value of `key`; unset or empty, its default.
+    fn value<K: Kind>(&self, key: &str, default: &str, kind: &K) -> Result<K::Value, ConfigError> {
+        let text = self
+            .raw(key)?
+            .map(|(text, _)| text)
+            .filter(|text| !text.is_empty())
+            .unwrap_or_else(|| default.into());
+        kind.parse(&text).map_err(|refusal| match refusal {
+            Refusal::NotAllowed => self.invalid(key, &text, &kind.allowed()),
+            // A key's own reason, which never repeats the key.
+            Refusal::Reason(reason) => ConfigError {
+                key: format!("leadistry.{key}"),
+                message: format!("{reason} (set in {} or {})", self.file_name, variable(key)),
+            },
+        })
+    }
+
+    fn invalid(&self, key: &str, value: &str, allowed: &str) -> ConfigError {
         ConfigError {
-            key: format!("leadistry.{}", self.name),
+            key: format!("leadistry.{key}"),
             message: format!(
-                "{value:?} is not allowed (set in Leptos.toml or {}); expected {allowed}",
-                self.variable()
+                "{value:?} is not allowed (set in {} or {}); expected {allowed}",
+                self.file_name,
+                variable(key)
             ),
         }
     }
 
-    fn number(&self, default: u32, min: u32, max: u32) -> Result<u32, ConfigError> {
-        let allowed = format!("a whole number from {min} to {max}");
-        match self.raw()? {
-            None => Ok(default),
-            Some(text) => match text.parse::<u32>() {
-                Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(self.invalid(&text, &allowed)),
-            },
-        }
-    }
-
-    fn seconds(&self, default: u32, min: u32, max: u32) -> Result<Duration, ConfigError> {
-        Ok(Duration::from_secs(self.number(default, min, max)?.into()))
-    }
-
-    /// A string setting where an empty value means "not set".
-    fn optional<T>(
-        &self,
-        valid: fn(&str) -> Option<T>,
-        allowed: &str,
-    ) -> Result<Option<T>, ConfigError> {
-        match self.raw()? {
-            None => Ok(None),
-            Some(text) if text.is_empty() => Ok(None),
-            Some(text) => valid(&text)
-                .map(Some)
-                .ok_or_else(|| self.invalid(&text, allowed)),
-        }
-    }
-
-    /// A comma-separated list; empty means none.
-    fn items<T>(
-        &self,
-        parse: impl Fn(&str) -> Result<T, ConfigError>,
-    ) -> Result<Vec<T>, ConfigError> {
-        let text = self.raw()?.unwrap_or_default();
-        text.split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty())
-            .map(parse)
+    /// Every setting's text in force, after `value` accepted it.
+    fn in_force(&self) -> Vec<InForce> {
+        declared()
+            .into_iter()
+            .map(|setting| {
+                let set = self.raw(setting.key).ok().flatten();
+                let set = set.filter(|(text, _)| !text.is_empty());
+                let (text, source) = set.unwrap_or((setting.default.into(), Source::Default));
+                let shown = match (setting.secret, text.is_empty()) {
+                    (_, true) => "\"\"".into(),
+                    (true, false) => "(set, not shown)".into(),
+                    (false, false) if text.parse::<u64>().is_ok() => text,
+                    (false, false) => format!("{text:?}"),
+                };
+                InForce {
+                    key: setting.key,
+                    shown,
+                    source,
+                }
+            })
             .collect()
     }
+}
 
-    fn list<T>(&self, valid: fn(&str) -> Option<T>, allowed: &str) -> Result<Vec<T>, ConfigError> {
-        self.items(|item| valid(item).ok_or_else(|| self.invalid(item, allowed)))
+/// The README's table of `[leadistry]` settings, as the declarations make it.
+pub fn readme_table() -> String {
+    let mut table = String::from("| key | default | allowed | meaning |\n|---|---|---|---|\n");
+    for setting in declared() {
+        let default = if setting.default.is_empty() {
+            "\"\""
+        } else {
+            setting.default
+        };
+        let _ = writeln!(
+            table,
+            "| `{}` | `{default}` | {} | {} |",
+            setting.key, setting.allowed, setting.meaning
+        );
     }
-
-    /// Keys, in base64, comma-separated; the error never repeats a key.
-    fn secrets(&self) -> Result<Vec<SecretKey>, ConfigError> {
-        self.items(|item| {
-            SecretKey::from_base64(item).map_err(|reason| ConfigError {
-                key: format!("leadistry.{}", self.name),
-                message: format!("{reason} (set in Leptos.toml or {})", self.variable()),
-            })
-        })
-    }
+    table
 }
 
 fn clarity_id(text: &str) -> Option<String> {
@@ -341,116 +452,6 @@ fn proxy(text: &str) -> Option<IpNet> {
     text.parse::<IpNet>()
         .ok()
         .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
-}
-
-impl SiteSettings {
-    /// Parses `[leadistry]` from the configuration text, with `env` overriding the file.
-    pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let FileSettings {
-            clarity_project_id,
-            policy_revision,
-            consent_lifetime_days,
-            cookie_domain,
-            public_origin,
-            consent_key,
-            consent_previous_keys,
-            trusted_proxies,
-            content_dir,
-            database_url: database,
-            receipt_retention_days,
-            saves_per_minute,
-            saves_burst,
-            receipt_queue,
-            header_read_timeout_secs,
-            body_read_timeout_secs,
-            request_timeout_secs,
-            keep_alive_timeout_secs,
-            max_connections,
-            shutdown_timeout_secs,
-        } = FileSettings::from_file(text)?;
-        let key = |name, file| Key { name, file, env };
-        let consent_lifetime_days = key("consent-lifetime-days", consent_lifetime_days).number(
-            DEFAULT_CONSENT_LIFETIME_DAYS,
-            1,
-            MAX_CONSENT_LIFETIME_DAYS,
-        )?;
-        Ok(Self {
-            clarity_project_id: key("clarity-project-id", clarity_project_id).optional(
-                clarity_id,
-                "4 to 32 lowercase letters or digits, or \"\" to disable Clarity",
-            )?,
-            policy_revision: key("policy-revision", policy_revision).number(1, 1, u32::MAX)?,
-            consent_lifetime_days,
-            cookie_domain: key("cookie-domain", cookie_domain).optional(
-                domain,
-                "a domain name such as leadistry.com, or \"\" for the host only",
-            )?,
-            public_origin: key("public-origin", public_origin).optional(
-                Origin::parse_setting,
-                "http(s)://host[:port] such as https://www.leadistry.com, or \"\" in development",
-            )?,
-            consent_keys: {
-                let current = key("consent-key", consent_key).secrets()?;
-                let previous = key("consent-previous-keys", consent_previous_keys).secrets()?;
-                match (&current[..], previous.is_empty()) {
-                    ([], true) => None,
-                    ([current], _) => Some(ConsentKeys {
-                        current: current.clone(),
-                        previous,
-                    }),
-                    (keys, _) => {
-                        let message = if keys.is_empty() {
-                            "consent-previous-keys only verify: set consent-key to sign with"
-                        } else {
-                            "one key signs: earlier ones go in consent-previous-keys"
-                        };
-                        return Err(ConfigError {
-                            key: "leadistry.consent-key".into(),
-                            message: message.into(),
-                        });
-                    }
-                }
-            },
-            trusted_proxies: key("trusted-proxies", trusted_proxies).list(
-                proxy,
-                "IP addresses or networks such as 127.0.0.1, 10.0.0.0/8, separated by commas",
-            )?,
-            content_dir: PathBuf::from(
-                key("content-dir", content_dir)
-                    .raw()?
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "content".into()),
-            ),
-            database_url: key("database-url", database)
-                .optional(database_url, "a sqlite:… or postgres://… URL")?
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            // Proof must outlive every decision it proves.
-            receipt_retention_days: key("receipt-retention-days", receipt_retention_days).number(
-                DEFAULT_RECEIPT_RETENTION_DAYS,
-                consent_lifetime_days,
-                MAX_RECEIPT_RETENTION_DAYS,
-            )?,
-            limits: Limits {
-                saves_per_minute: key("saves-per-minute", saves_per_minute)
-                    .number(240, 1, 60_000)?,
-                saves_burst: key("saves-burst", saves_burst).number(20, 1, 10_000)?,
-                receipt_queue: key("receipt-queue", receipt_queue).number(256, 1, 100_000)?
-                    as usize,
-                header_read_timeout: key("header-read-timeout-secs", header_read_timeout_secs)
-                    .seconds(10, 1, 300)?,
-                body_read_timeout: key("body-read-timeout-secs", body_read_timeout_secs)
-                    .seconds(10, 1, 300)?,
-                request_timeout: key("request-timeout-secs", request_timeout_secs)
-                    .seconds(30, 1, 3600)?,
-                keep_alive_timeout: key("keep-alive-timeout-secs", keep_alive_timeout_secs)
-                    .seconds(5, 1, 3600)?,
-                max_connections: key("max-connections", max_connections)
-                    .number(4096, 1, 1_000_000)? as usize,
-                shutdown_timeout: key("shutdown-timeout-secs", shutdown_timeout_secs)
-                    .seconds(10, 0, 3600)?,
-            },
-        })
-    }
 }
 
 #[cfg(test)]
@@ -505,24 +506,23 @@ output-name = "leadistry"
             s.secure(),
             "Secure and HSTS follow the public origin's scheme"
         );
-        let keys = s.consent_keys.as_ref().unwrap();
-        assert_eq!(keys.current.as_bytes(), [1u8; 32]);
-        assert_eq!(keys.previous.len(), 1);
+        assert_eq!(s.consent_key[0].as_bytes(), [1u8; 32]);
+        assert_eq!(s.consent_previous_keys.len(), 1);
         assert!(s.is_trusted_proxy("127.0.0.1".parse().unwrap()));
         assert!(s.is_trusted_proxy("10.1.2.3".parse().unwrap()));
         assert!(!s.is_trusted_proxy("192.168.1.1".parse().unwrap()));
         assert_eq!(s.content_dir, PathBuf::from("docs"));
         assert_eq!(s.database_url, "postgres://u:p@db/leadistry");
         assert_eq!(s.receipt_retention_days, 400);
-        assert_eq!(s.limits.saves_per_minute, 60);
-        assert_eq!(s.limits.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(s.saves_per_minute, 60);
+        assert_eq!(s.header_read_timeout, Duration::from_secs(5));
     }
 
     #[test]
     fn the_repository_file_is_valid() {
         let text = include_str!("../../Leptos.toml");
         let s = parse_with(text, &[]).unwrap();
-        assert_eq!(s.consent_lifetime_days, DEFAULT_CONSENT_LIFETIME_DAYS);
+        assert_eq!(s.consent_lifetime_days, 182);
         assert!(leptos::config::get_config_from_str(text).is_ok());
     }
 
@@ -551,13 +551,13 @@ output-name = "leadistry"
         assert_eq!(s.cookie_domain, None);
         assert_eq!(s.public_origin, None);
         assert!(!s.secure(), "development serves plain http");
-        assert_eq!(s.consent_keys, None, "made beside the log at start-up");
+        assert!(s.consent_key.is_empty(), "made beside the log at start-up");
         assert!(s.trusted_proxies.is_empty());
         assert!(s.database_url.starts_with("sqlite://"));
         assert_eq!(s.receipt_retention_days, 1095);
-        assert_eq!(s.limits.header_read_timeout, Duration::from_secs(10));
-        assert_eq!(s.limits.shutdown_timeout, Duration::from_secs(10));
-        assert_eq!(s.limits.max_connections, 4096);
+        assert_eq!(s.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(10));
+        assert_eq!(s.max_connections, 4096);
         let http = parse_with(
             "[leadistry]\npublic-origin = \"http://localhost:8080\"",
             &[],
@@ -587,9 +587,8 @@ output-name = "leadistry"
         assert_eq!(s.policy_revision, 7);
         assert_eq!(s.clarity_project_id, None);
         assert!(!s.secure());
-        let keys = s.consent_keys.unwrap();
-        assert_eq!(keys.current.as_bytes(), [2u8; 32]);
-        assert_eq!(keys.previous.len(), 2);
+        assert_eq!(s.consent_key[0].as_bytes(), [2u8; 32]);
+        assert_eq!(s.consent_previous_keys.len(), 2);
         assert!(s.trusted_proxies[0].contains(&"::1".parse::<IpAddr>().unwrap()));
         assert_eq!(s.consent_lifetime_days, 90);
         assert_eq!(s.database_url, "sqlite::memory:");
@@ -701,5 +700,79 @@ output-name = "leadistry"
     fn broken_toml_is_reported() {
         let err = parse_with("[leadistry\n", &[]).unwrap_err();
         assert_eq!(err.key, "Leptos.toml");
+    }
+}
+
+#[cfg(test)]
+mod declared {
+    use super::*;
+
+    #[test]
+    fn the_readme_table_is_the_declared_settings() {
+        let readme = include_str!("../../README.md");
+        let table = readme_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's [leadistry] table differs from the declarations; it should read:\n{table}"
+        );
+    }
+
+    #[test]
+    fn every_default_is_allowed_and_every_key_is_in_the_repository_file() {
+        let defaults = SiteSettings::parse("", &|_| None).unwrap();
+        assert_eq!(defaults.receipt_retention_days, 1095);
+        let file = include_str!("../../Leptos.toml");
+        for setting in declared() {
+            assert!(
+                file.contains(&format!("{} =", setting.key)),
+                "{} is not in Leptos.toml",
+                setting.key
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_value_means_the_default() {
+        let s = parse_with_env(&[
+            ("LEADISTRY_CONSENT_LIFETIME_DAYS", ""),
+            ("DATABASE_URL", ""),
+        ]);
+        assert_eq!(s.consent_lifetime_days, 182);
+        assert!(s.database_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn the_settings_in_force_name_their_source_and_hide_keys() {
+        let env = |name: &str| match name {
+            "LEADISTRY_CONSENT_KEY" => {
+                Some("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE".to_string())
+            }
+            _ => None,
+        };
+        let sources =
+            Sources::new("Leptos.toml", "[leadistry]\npolicy-revision = 4", &env).unwrap();
+        let config = Config {
+            leptos: LeptosOptions::builder().output_name("leadistry").build(),
+            site: SiteSettings::from_sources(&sources).unwrap(),
+            in_force: sources.in_force(),
+        };
+        let text = config.describe();
+        assert!(text.contains("policy-revision = 4"), "{text}");
+        assert!(text.contains("# configuration file"), "{text}");
+        assert!(text.contains("consent-key = (set, not shown)"), "{text}");
+        assert!(text.contains("# LEADISTRY_CONSENT_KEY"), "{text}");
+        assert!(!text.contains("AQEBAQ"), "{text}");
+        assert!(text.contains("consent-lifetime-days = 182"), "{text}");
+    }
+
+    fn parse_with_env(env: &[(&str, &str)]) -> SiteSettings {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        SiteSettings::parse("", &move |name| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .unwrap()
     }
 }

@@ -171,16 +171,12 @@ impl Consent {
 /// encoder and a JSON decoder into the bundle, and the browser has both.
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::super::{
-        api::SaveConsent,
-        decision::{ConsentId, Decision, Method},
-        state::ConsentState,
-    };
+    use super::super::{api::SaveConsent, state::ConsentState};
     use leptos::{prelude::*, server_fn::ServerFn, wasm_bindgen::JsCast, wasm_bindgen::JsValue};
     use wasm_bindgen_futures::JsFuture;
 
     /// The form's fields and the button that submitted it, URL-encoded, to the server
-    /// function; its JSON answer, read by the browser.
+    /// function; its answer (`api::Saved`), parsed by the browser.
     pub async fn post(
         form: &web_sys::HtmlFormElement,
         submitter: Option<web_sys::HtmlElement>,
@@ -218,24 +214,16 @@ mod browser {
         let answer = JsFuture::from(response.json().map_err(fail)?)
             .await
             .map_err(fail)?;
-        state(&answer).ok_or_else(|| "an answer that is not a consent state".into())
-    }
-
-    /// `ConsentState` from the server function's JSON, as the browser parsed it.
-    fn state(answer: &JsValue) -> Option<ConsentState> {
-        let get = |object: &JsValue, key: &str| js_sys::Reflect::get(object, &key.into()).ok();
-        let decision = get(answer, "decision").filter(JsValue::is_object)?;
-        let number = |key| get(&decision, key)?.as_f64();
-        Some(ConsentState {
-            decision: Some(Decision {
-                revision: number("revision")? as u32,
-                decided_at: number("decided_at")? as u64,
-                id: ConsentId::try_from(get(&decision, "id")?.as_string()?).ok()?,
-                analytics: get(&decision, "analytics")?.as_bool()?,
-                method: Method::from_label(&get(&decision, "method")?.as_string()?)?,
-            }),
+        // The decision in its cookie text, read with the codec that reads `<body>`'s.
+        let field = |key: &str| js_sys::Reflect::get(&answer, &key.into()).ok()?.as_string();
+        Ok(ConsentState {
+            decision: Some(
+                field("decision")
+                    .and_then(|text| text.parse().ok())
+                    .ok_or("an answer without a decision")?,
+            ),
             policy_changed: false,
-            clarity_project_id: get(answer, "clarity_project_id")?.as_string(),
+            clarity_project_id: field("clarity_project_id"),
             gpc: false,
         })
     }

@@ -184,12 +184,12 @@ pub enum NoDecision {
 
 /// The rules: what the server does with the cookie it receives.
 #[derive(Clone, Copy, Debug)]
-pub struct Policy {
+pub struct DecisionRules {
     pub revision: u32,
     pub lifetime_secs: u64,
 }
 
-impl Policy {
+impl DecisionRules {
     /// Judges a cookie's text (its signature already checked): the decoder's properties.
     #[cfg(test)]
     pub fn evaluate(&self, cookie: Option<&str>, now: u64) -> Result<Decision, NoDecision> {
@@ -222,7 +222,7 @@ mod tests {
 
     const NOW: u64 = 1_764_390_000;
     const DAY: u64 = 86_400;
-    const POLICY: Policy = Policy {
+    const RULES: DecisionRules = DecisionRules {
         revision: 3,
         lifetime_secs: 182 * DAY,
     };
@@ -294,12 +294,12 @@ mod tests {
         ];
         for value in bad {
             assert_eq!(
-                POLICY.evaluate(Some(&value), NOW),
+                RULES.evaluate(Some(&value), NOW),
                 Err(NoDecision::Malformed),
                 "{value:?}"
             );
         }
-        assert_eq!(POLICY.evaluate(None, NOW), Err(NoDecision::Missing));
+        assert_eq!(RULES.evaluate(None, NOW), Err(NoDecision::Missing));
     }
 
     #[test]
@@ -320,7 +320,7 @@ mod tests {
     #[test]
     fn a_current_decision_counts() {
         assert_eq!(
-            POLICY.evaluate(Some(&sample().to_string()), NOW),
+            RULES.evaluate(Some(&sample().to_string()), NOW),
             Ok(sample())
         );
     }
@@ -332,7 +332,7 @@ mod tests {
             ..sample()
         };
         assert_eq!(
-            POLICY.evaluate(Some(&old.to_string()), NOW),
+            RULES.evaluate(Some(&old.to_string()), NOW),
             Err(NoDecision::PolicyChanged)
         );
         let newer = Decision {
@@ -340,7 +340,7 @@ mod tests {
             ..sample()
         };
         assert_eq!(
-            POLICY.evaluate(Some(&newer.to_string()), NOW),
+            RULES.evaluate(Some(&newer.to_string()), NOW),
             Err(NoDecision::Malformed)
         );
     }
@@ -352,10 +352,10 @@ mod tests {
             ..sample()
         };
         let last_second = at(182 * DAY - 1).to_string();
-        assert!(POLICY.evaluate(Some(&last_second), NOW).is_ok());
+        assert!(RULES.evaluate(Some(&last_second), NOW).is_ok());
         let expired = at(182 * DAY).to_string();
         assert_eq!(
-            POLICY.evaluate(Some(&expired), NOW),
+            RULES.evaluate(Some(&expired), NOW),
             Err(NoDecision::Expired)
         );
     }
@@ -366,13 +366,13 @@ mod tests {
             decided_at: NOW + 60,
             ..sample()
         };
-        assert!(POLICY.evaluate(Some(&skewed.to_string()), NOW).is_ok());
+        assert!(RULES.evaluate(Some(&skewed.to_string()), NOW).is_ok());
         let future = Decision {
             decided_at: NOW + 3600,
             ..sample()
         };
         assert_eq!(
-            POLICY.evaluate(Some(&future.to_string()), NOW),
+            RULES.evaluate(Some(&future.to_string()), NOW),
             Err(NoDecision::Malformed)
         );
     }
@@ -383,7 +383,7 @@ mod tests {
         use proptest::prelude::*;
 
         fn accepted_only_if_canonical(value: &str) -> Result<(), TestCaseError> {
-            if let Ok(decision) = POLICY.evaluate(Some(value), NOW) {
+            if let Ok(decision) = RULES.evaluate(Some(value), NOW) {
                 prop_assert_eq!(decision.to_string(), value);
             }
             Ok(())

@@ -3,7 +3,8 @@
 
 use super::decision::Method;
 use crate::catalog::{Category, CATALOG};
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 
 /// Which button submitted the form.
 pub const CHOICE: &str = "choice";
@@ -22,14 +23,47 @@ pub fn category_field(category: Category) -> String {
     format!("{CATEGORIES}[{}]", category.key())
 }
 
-/// Whether a posted field name is one of the form's (a toggle of any name passes here; an
-/// unknown category is refused, with its name, when the choice is parsed).
-pub fn is_known_field(name: &str) -> bool {
-    [CHOICE, SOURCE, RETURN_TO].contains(&name)
-        || name
-            .strip_prefix(CATEGORIES)
-            .and_then(|rest| rest.strip_prefix('['))
-            .is_some_and(|rest| rest.ends_with(']'))
+/// The consent form as posted: its fields, and any other, kept to be refused by name.
+/// The field names are the constants above (a test holds them together).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentForm {
+    pub choice: String,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub categories: Option<HashMap<String, String>>,
+    #[serde(default)]
+    pub return_to: Option<String>,
+    #[serde(flatten, default, skip_serializing)]
+    pub unknown: BTreeMap<String, Unknown>,
+}
+
+/// The value of a field the form does not have: never read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Unknown;
+
+impl<'de> Deserialize<'de> for Unknown {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Unknown)
+    }
+}
+
+impl ConsentForm {
+    /// The choice the form asks for; `plain_form` is a post made without JavaScript.
+    pub fn choice(&self, plain_form: bool) -> Result<Choice, String> {
+        if let Some(name) = self.unknown.keys().next() {
+            return Err(format!(
+                "unknown field `{}` in the consent form",
+                name.escape_default()
+            ));
+        }
+        parse_choice(
+            &self.choice,
+            self.source.as_deref(),
+            self.categories.as_ref(),
+            plain_form,
+        )
+    }
 }
 
 /// The form's submit buttons.
@@ -228,21 +262,36 @@ mod tests {
     }
 
     #[test]
-    fn the_fields_the_views_render_are_the_known_ones() {
-        for name in [CHOICE, SOURCE, RETURN_TO] {
-            assert!(is_known_field(name), "{name}");
-        }
-        for category in CATALOG {
-            assert!(is_known_field(&category_field(category.category)));
-        }
-        for name in [
-            "admin",
-            "categories",
-            "categories[",
-            "choice[]",
-            "category[x]",
-        ] {
-            assert!(!is_known_field(name), "{name}");
-        }
+    fn the_form_refuses_fields_it_does_not_have() {
+        let form = |unknown: &[&str]| ConsentForm {
+            choice: "accept".into(),
+            source: Some("banner".into()),
+            unknown: unknown.iter().map(|k| (k.to_string(), Unknown)).collect(),
+            ..Default::default()
+        };
+        assert!(form(&[]).choice(false).is_ok());
+        let err = form(&["admin"]).choice(false).unwrap_err();
+        assert!(err.contains("unknown field `admin`"), "{err}");
+    }
+
+    #[test]
+    fn the_field_names_are_the_forms() {
+        let form = ConsentForm {
+            source: Some(String::new()),
+            categories: Some(HashMap::new()),
+            return_to: Some(String::new()),
+            ..Default::default()
+        };
+        let value = serde_json::to_value(&form).unwrap();
+        let mut names: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        let mut fields = [CATEGORIES, CHOICE, RETURN_TO, SOURCE];
+        fields.sort_unstable();
+        assert_eq!(names, fields);
     }
 }

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod context;
 pub mod decision;
+pub mod error;
 pub mod form;
 pub mod redirect;
 pub mod state;

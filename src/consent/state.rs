@@ -4,8 +4,8 @@
 use super::decision::Decision;
 use serde::{Deserialize, Serialize};
 
-/// The page carries the state to the browser as attributes of its `<body>` (written by the
-/// shell), which the islands read before they hydrate: no JSON decoder in the bundle.
+/// The page carries the state to the browser as attributes of its `<body>` (written by
+/// `to_attributes`), which the islands read before they hydrate: no JSON decoder in the bundle.
 pub mod attribute {
     pub const DECISION: &str = "data-consent-decision";
     pub const POLICY_CHANGED: &str = "data-consent-policy-changed";
@@ -54,6 +54,23 @@ impl ConsentState {
         (
             state,
             attribute(attribute::RETURN_TO).unwrap_or_else(|| "/".into()),
+        )
+    }
+
+    /// The `<body>` attributes that carry the state and the page's path to the browser, where
+    /// `from_attributes` reads them back.
+    #[cfg(feature = "ssr")]
+    pub fn to_attributes(&self, return_to: String) -> impl leptos::attr::Attribute {
+        use leptos::attr::custom::custom_attribute;
+        (
+            custom_attribute(
+                attribute::DECISION,
+                self.decision.as_ref().map(ToString::to_string),
+            ),
+            custom_attribute(attribute::POLICY_CHANGED, self.policy_changed.then_some("")),
+            custom_attribute(attribute::GPC, self.gpc.then_some("")),
+            custom_attribute(attribute::CLARITY, self.clarity_project_id.clone()),
+            custom_attribute(attribute::RETURN_TO, return_to),
         )
     }
 

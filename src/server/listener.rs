@@ -2,7 +2,7 @@
 //! idle keep-alive timeout, a cap on open connections, and a shutdown that drains for at
 //! most a deadline. `axum::serve` has none of these: a half-sent request held it open for ever.
 
-use crate::config::Limits;
+use crate::config::SiteSettings;
 use axum::{extract::ConnectInfo, Router};
 use hyper::body::Incoming;
 use hyper_util::{
@@ -32,7 +32,7 @@ use tower::ServiceExt;
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    limits: &Limits,
+    limits: &SiteSettings,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();

@@ -9,10 +9,11 @@ use axum::{
 use leadistry::{
     config::{
         keys::{ConsentKeys, SecretKey},
-        Config, SiteSettings,
+        SiteSettings,
     },
     receipts::{ConsentLog, Store},
     server::router,
+    state::AppState,
 };
 use leptos::config::LeptosOptions;
 use std::{future::Future, path::PathBuf, sync::LazyLock};
@@ -41,9 +42,9 @@ pub fn settings(content_dir: PathBuf) -> SiteSettings {
     site.clarity_project_id = Some("abcd1234".into());
     site.cookie_domain = Some("leadistry.com".into());
     site.content_dir = content_dir;
-    site.limits.saves_per_minute = 60_000;
-    site.limits.saves_burst = 10_000;
-    site.limits.receipt_queue = 10_000;
+    site.saves_per_minute = 60_000;
+    site.saves_burst = 10_000;
+    site.receipt_queue = 10_000;
     site
 }
 
@@ -79,12 +80,13 @@ pub fn build_app(store: Store, site: SiteSettings) -> Router {
         .site_root("target/site")
         .site_pkg_dir("pkg")
         .build();
-    let queue = site.limits.receipt_queue;
-    router(
-        Config { leptos, site },
+    let queue = site.receipt_queue;
+    router(AppState::new(
+        leptos,
+        site,
         keys(),
         ConsentLog::new(store, queue),
-    )
+    ))
 }
 
 /// A fresh SQLite consent log in the temporary folder.

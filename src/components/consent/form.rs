@@ -10,8 +10,9 @@ use crate::wording::WORDING;
 use leptos::{prelude::*, server_fn::ServerFn};
 
 /// A consent form. It posts to the server function as a plain form, which works before and
-/// without JavaScript; once hydrated, a submit dispatches the server action instead. That is
-/// what Leptos' `ActionForm` does too, but its generic form decoder cost 26 KB of gzipped WASM.
+/// without JavaScript; once hydrated, a submit posts the same fields with `fetch`
+/// (`Consent::submit`). Leptos' `ActionForm` would do that too, but its generic form decoder
+/// cost 26 KB of gzipped WASM.
 #[component]
 pub fn ChoiceForm(source: Source, children: Children) -> impl IntoView {
     let consent = use_consent();

@@ -7,7 +7,7 @@
 
 use crate::catalog::{CLARITY_FIRST_PARTY_COOKIES, CONSENT_COOKIE};
 use crate::config::{keys::ConsentKeys, keys::SecretKey, SiteSettings};
-use crate::consent::decision::{Decision, NoDecision, Policy};
+use crate::consent::decision::{Decision, DecisionRules, NoDecision};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use codee::{string::FromToStringCodec, Encoder};
 use cookie::{time::Duration, Cookie, SameSite};
@@ -19,8 +19,8 @@ use sha2::Sha256;
 pub const MAX_VALUE_BYTES: usize = 120;
 
 /// The rules a consent cookie is judged by: the revision in force and the lifetime.
-pub fn policy(settings: &SiteSettings) -> Policy {
-    Policy {
+pub fn rules(settings: &SiteSettings) -> DecisionRules {
+    DecisionRules {
         revision: settings.policy_revision,
         lifetime_secs: u64::from(settings.consent_lifetime_days) * 86_400,
     }
@@ -72,7 +72,7 @@ fn values(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
 pub fn decision(
     headers: &HeaderMap,
     keys: &ConsentKeys,
-    policy: &Policy,
+    rules: &DecisionRules,
     now: u64,
 ) -> Result<Decision, NoDecision> {
     let mut present = false;
@@ -83,7 +83,7 @@ pub fn decision(
         .filter_map(|value| verify(value, keys))
         .collect();
     signed.sort_by_key(|d| std::cmp::Reverse(d.decided_at));
-    let mut judged = signed.into_iter().map(|d| policy.judge(d, now));
+    let mut judged = signed.into_iter().map(|d| rules.judge(d, now));
     let newest = judged.next();
     match newest {
         Some(Ok(decision)) => Ok(decision),
@@ -107,7 +107,7 @@ pub fn set_consent(
     header(
         Cookie::build((CONSENT_COOKIE, sign(decision, keys)))
             .path("/")
-            .max_age(Duration::seconds(policy(settings).lifetime_secs as i64))
+            .max_age(Duration::seconds(rules(settings).lifetime_secs as i64))
             .same_site(SameSite::Lax)
             .http_only(true)
             .secure(settings.secure())
@@ -171,8 +171,8 @@ mod tests {
     }
 
     fn read(headers: &HeaderMap) -> Result<Decision, NoDecision> {
-        let policy = policy(&settings(None, None));
-        decision(headers, &keys(1), &policy, NOW)
+        let rules = rules(&settings(None, None));
+        decision(headers, &keys(1), &rules, NOW)
     }
 
     fn parsed(value: &HeaderValue) -> Cookie<'static> {

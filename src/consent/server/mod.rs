@@ -1,4 +1,5 @@
-//! The server's side of consent: the request's state, read once, and the cookie headers.
+//! The server's side of consent: the visitor's state, read from the request once, and the
+//! cookie headers.
 
 pub mod cookie;
 
@@ -7,10 +8,10 @@ use crate::config::{keys::ConsentKeys, SiteSettings};
 use http::{header::ACCEPT, request::Parts, HeaderMap};
 use leptos::prelude::*;
 
-/// The visitor's consent state, read from the request once (by the server's header
-/// middleware) and kept in its extensions for the page and the CSP.
+/// The visitor's consent state, read from the request once (by the server's consent layer)
+/// and kept in its extensions, where the page and the security headers take it.
 #[derive(Clone, Debug)]
-pub struct RequestConsent(pub ConsentState);
+pub struct VisitorConsent(pub ConsentState);
 
 /// Set on the request that renders the settings page after a save without JavaScript failed:
 /// the page says so.
@@ -22,19 +23,13 @@ pub fn save_failure() -> Option<&'static str> {
     with_context::<Parts, _>(|parts| parts.extensions.get::<SaveFailure>().map(|f| f.0)).flatten()
 }
 
-/// A value the server put in the reactive context of this request.
-pub fn expect<T: Clone + Send + Sync + 'static>() -> Result<T, ServerFnError> {
-    use_context::<T>().ok_or_else(|| {
-        ServerFnError::new(format!("{} is not in context", std::any::type_name::<T>()))
-    })
-}
-
 /// The visitor's state as their request's headers say it.
 pub fn state_of(headers: &HeaderMap, settings: &SiteSettings, keys: &ConsentKeys) -> ConsentState {
     let gpc = headers
         .get("sec-gpc")
         .is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
-    let evaluated = cookie::decision(headers, keys, &cookie::policy(settings), crate::date::now());
+    let rules = cookie::rules(settings);
+    let evaluated = cookie::decision(headers, keys, &rules, crate::date::now());
     ConsentState {
         policy_changed: evaluated == Err(NoDecision::PolicyChanged),
         gpc: gpc && evaluated.is_err(),
@@ -50,7 +45,7 @@ pub fn page_state() -> (ConsentState, String) {
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let state = parts
             .extensions
-            .get::<RequestConsent>()
+            .get::<VisitorConsent>()
             .map(|consent| consent.0.clone())
             .unwrap_or_default();
         (state, path.to_string())
