@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs what building and testing the site needs, only what is missing, at pinned versions.
-# Idempotent: a second run prints what it found and changes nothing.
+# Installs what the site needs, only what is missing, at pinned versions: `setup.sh serve`
+# what building and serving it needs; `setup.sh test` that and what the tests need too
+# (Chromium, PostgreSQL, Playwright). Idempotent: a second run prints what it found and
+# changes nothing.
 set -euo pipefail
+PURPOSE=${1:-test}
+case "$PURPOSE" in serve | test) ;; *) echo "usage: setup.sh [serve|test]" >&2; exit 2 ;; esac
 
 CARGO_LEPTOS_VERSION=0.3.11
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen version in Cargo.lock
@@ -77,6 +81,22 @@ else
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
 fi
 
+# The site's own crates download while the build tools compile.
+(cd "$ROOT" && cargo fetch --quiet >/dev/null 2>&1 || true) &
+
+if [ "$PURPOSE" = serve ]; then
+  # binaryen's wasm-opt alone: the test tools wait for `setup.sh test`.
+  if ! (cd "$ROOT/end2end" && npm ls --silent binaryen >/dev/null 2>&1); then
+    say "installing binaryen (wasm-opt) from npm"
+    (cd "$ROOT/end2end" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+  else
+    say "binaryen (wasm-opt): present"
+  fi
+  wait
+  say "done (serving needs no more; scripts/test installs the test tools)"
+  exit 0
+fi
+
 if [ ! -x /usr/bin/chromium ]; then
   say "installing Debian's chromium"
   apt_install chromium
@@ -102,4 +122,5 @@ fi
 if command -v wasm-opt >/dev/null 2>&1 && [ "$(command -v wasm-opt)" != "$ROOT/end2end/node_modules/.bin/wasm-opt" ]; then
   say "warning: $(command -v wasm-opt) is on PATH; scripts put binaryen's wasm-opt from npm first"
 fi
+wait
 say "done"
