@@ -2,7 +2,7 @@
 //! setting, each saying what it allows in an error and in the README table.
 
 use super::keys::SecretKey;
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 /// Why a text is not a setting's value: not one it allows, or (for a key, which is never
 /// repeated) a reason of its own.
@@ -24,19 +24,44 @@ pub trait Kind {
     }
 }
 
-/// A whole number within bounds.
-pub struct Whole {
+/// A whole number within bounds, as the value `make` turns it into.
+pub struct Number<T> {
     pub min: u32,
     pub max: u32,
+    make: fn(u32) -> T,
 }
 
-impl Kind for Whole {
-    type Value = u32;
-    fn parse(&self, text: &str) -> Result<u32, Refusal> {
-        text.parse::<u32>()
-            .ok()
-            .filter(|n| (self.min..=self.max).contains(n))
-            .ok_or(Refusal::NotAllowed)
+pub const fn whole(min: u32, max: u32) -> Number<u32> {
+    Number {
+        min,
+        max,
+        make: |n| n,
+    }
+}
+
+pub const fn count(min: u32, max: u32) -> Number<usize> {
+    Number {
+        min,
+        max,
+        make: |n| n as usize,
+    }
+}
+
+pub const fn seconds(min: u32, max: u32) -> Number<Duration> {
+    Number {
+        min,
+        max,
+        make: |n| Duration::from_secs(n.into()),
+    }
+}
+
+impl<T> Kind for Number<T> {
+    type Value = T;
+    fn parse(&self, text: &str) -> Result<T, Refusal> {
+        match text.parse::<u32>() {
+            Ok(n) if (self.min..=self.max).contains(&n) => Ok((self.make)(n)),
+            _ => Err(Refusal::NotAllowed),
+        }
     }
     fn allowed(&self) -> String {
         format!("a whole number from {} to {}", self.min, self.max)
@@ -46,52 +71,20 @@ impl Kind for Whole {
     }
 }
 
-/// A whole number of seconds within bounds.
-pub struct Seconds(pub Whole);
-
-impl Kind for Seconds {
-    type Value = Duration;
-    fn parse(&self, text: &str) -> Result<Duration, Refusal> {
-        self.0.parse(text).map(|s| Duration::from_secs(s.into()))
-    }
-    fn allowed(&self) -> String {
-        self.0.allowed()
-    }
-    fn summary(&self) -> String {
-        self.0.summary()
-    }
-}
-
-/// A count of things held in memory.
-pub struct Count(pub Whole);
-
-impl Kind for Count {
-    type Value = usize;
-    fn parse(&self, text: &str) -> Result<usize, Refusal> {
-        self.0.parse(text).map(|n| n as usize)
-    }
-    fn allowed(&self) -> String {
-        self.0.allowed()
-    }
-    fn summary(&self) -> String {
-        self.0.summary()
-    }
-}
-
 /// A text checked by `valid`; empty means not set.
-pub struct Optional<T> {
+pub struct Text<T> {
     pub valid: fn(&str) -> Option<T>,
     pub allowed: &'static str,
     pub summary: &'static str,
 }
 
-impl<T> Kind for Optional<T> {
+impl<T> Kind for Text<T> {
     type Value = Option<T>;
     fn parse(&self, text: &str) -> Result<Option<T>, Refusal> {
-        if text.is_empty() {
-            return Ok(None);
+        match text {
+            "" => Ok(None),
+            text => (self.valid)(text).map(Some).ok_or(Refusal::NotAllowed),
         }
-        (self.valid)(text).map(Some).ok_or(Refusal::NotAllowed)
     }
     fn allowed(&self) -> String {
         self.allowed.into()
@@ -101,8 +94,8 @@ impl<T> Kind for Optional<T> {
     }
 }
 
-/// A text checked by `valid` that must be there.
-pub struct Required<T>(pub Optional<T>);
+/// A text that must be there (its default is not empty).
+pub struct Required<T>(pub Text<T>);
 
 impl<T> Kind for Required<T> {
     type Value = T;
@@ -117,40 +110,20 @@ impl<T> Kind for Required<T> {
     }
 }
 
-/// Items checked by `valid`, separated by commas; empty means none.
-pub struct List<T>(pub Optional<T>);
+/// Texts checked by `valid`, separated by commas; empty means none.
+pub struct List<T>(pub Text<T>);
 
 impl<T> Kind for List<T> {
     type Value = Vec<T>;
     fn parse(&self, text: &str) -> Result<Vec<T>, Refusal> {
-        items(text)
-            .map(|item| (self.0.valid)(item).ok_or(Refusal::NotAllowed))
-            .collect()
+        let valid = |item| (self.0.valid)(item).ok_or(Refusal::NotAllowed);
+        items(text).map(valid).collect()
     }
     fn allowed(&self) -> String {
         self.0.allowed()
     }
     fn summary(&self) -> String {
         self.0.summary()
-    }
-}
-
-/// A folder.
-pub struct Folder;
-
-impl Kind for Folder {
-    type Value = PathBuf;
-    fn parse(&self, text: &str) -> Result<PathBuf, Refusal> {
-        if text.is_empty() {
-            return Err(Refusal::NotAllowed);
-        }
-        Ok(PathBuf::from(text))
-    }
-    fn allowed(&self) -> String {
-        "the path of an existing folder".into()
-    }
-    fn summary(&self) -> String {
-        "an existing folder".into()
     }
 }
 
@@ -175,10 +148,9 @@ impl Kind for Keys {
         "base64 of at least 32 random bytes".into()
     }
     fn summary(&self) -> String {
-        if self.one {
-            "base64 of at least 32 bytes".into()
-        } else {
-            "keys as above, comma-separated".into()
+        match self.one {
+            true => "base64 of at least 32 bytes".into(),
+            false => "keys as above, comma-separated".into(),
         }
     }
     fn secret(&self) -> bool {

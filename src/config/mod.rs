@@ -11,7 +11,7 @@ pub mod origin;
 
 use ipnet::IpNet;
 use keys::{ConsentKeys, SecretKey};
-use kind::{Count, Folder, Keys, Kind, List, Optional, Refusal, Required, Seconds, Whole};
+use kind::{count, seconds, whole, Keys, Kind, List, Refusal, Required, Text};
 use leptos::config::{get_configuration, LeptosOptions};
 use origin::Origin;
 use std::{fmt::Write, net::IpAddr, path::PathBuf, time::Duration};
@@ -30,15 +30,9 @@ pub struct Declared {
     pub secret: bool,
 }
 
-impl Declared {
-    /// The variable that overrides the key: `LEADISTRY_` and the key in upper snake case,
-    /// except the conventional `DATABASE_URL`.
-    pub fn variable(&self) -> String {
-        variable(self.key)
-    }
-}
-
-fn variable(key: &str) -> String {
+/// The variable that overrides a key: `LEADISTRY_` and the key in upper snake case, except
+/// the conventional `DATABASE_URL`.
+pub fn variable(key: &str) -> String {
     match key {
         "database-url" => "DATABASE_URL".into(),
         key => format!("LEADISTRY_{}", key.to_ascii_uppercase().replace('-', "_")),
@@ -78,49 +72,49 @@ macro_rules! settings {
 
 settings! {
     clarity_project_id: Option<String> = "clarity-project-id", "",
-        Optional { valid: clarity_id, allowed: "4 to 32 lowercase letters or digits, or \"\" to disable Clarity", summary: "4–32 lowercase letters/digits, or `\"\"`" },
+        Text { valid: clarity_id, allowed: "4 to 32 lowercase letters or digits, or \"\" to disable Clarity", summary: "4–32 lowercase letters/digits, or `\"\"`" },
         "Microsoft Clarity project. Empty: Clarity is never loaded, and the server says so at start-up.";
-    policy_revision: u32 = "policy-revision", "1", Whole { min: 1, max: u32::MAX },
+    policy_revision: u32 = "policy-revision", "1", whole(1, u32::MAX),
         "Raise it when the cookie policy changes: every earlier decision then counts as none and the banner asks again, saying the policy changed.";
-    consent_lifetime_days: u32 = "consent-lifetime-days", "182", Whole { min: 1, max: MAX_CONSENT_LIFETIME_DAYS },
+    consent_lifetime_days: u32 = "consent-lifetime-days", "182", whole(1, MAX_CONSENT_LIFETIME_DAYS),
         "How long a decision is valid (and the cookie's `Max-Age`). 395 days is the 13-month ceiling.";
     cookie_domain: Option<String> = "cookie-domain", "",
-        Optional { valid: domain, allowed: "a domain name such as leadistry.com, or \"\" for the host only", summary: "a domain such as `leadistry.com`, or `\"\"`" },
+        Text { valid: domain, allowed: "a domain name such as leadistry.com, or \"\" for the host only", summary: "a domain such as `leadistry.com`, or `\"\"`" },
         "The parent domain Clarity writes `_clck`/`_clsk` on; withdrawal expires them there as well as on the host.";
     public_origin: Option<Origin> = "public-origin", "",
-        Optional { valid: Origin::parse_setting, allowed: "http(s)://host[:port] such as https://www.leadistry.com, or \"\" in development", summary: "`http(s)://host[:port]`, or `\"\"`" },
+        Text { valid: Origin::parse_setting, allowed: "http(s)://host[:port] such as https://www.leadistry.com, or \"\" in development", summary: "`http(s)://host[:port]`, or `\"\"`" },
         "The origin visitors use, e.g. `https://www.leadistry.com`. The same-origin check compares scheme, host and port with it; the consent cookie is `Secure` and responses carry HSTS when it is `https`. Empty (development): `http://` and the request's `Host`, no `Secure`, no HSTS; the server warns when it binds a non-loopback address this way.";
     consent_key: Vec<SecretKey> = "consent-key", "", Keys { one: true },
         "The key that signs consent cookies (HMAC-SHA256). Put it in `LEADISTRY_CONSENT_KEY` rather than the file. Unset with SQLite: the server makes one on first start in `consent-key` beside the log file, readable by its owner only, and keeps it; unset with PostgreSQL: the server refuses to start (several instances need the same key). With an in-memory SQLite log, a new key at every start. Too short or not base64: the server refuses to start, without repeating the key.";
     consent_previous_keys: Vec<SecretKey> = "consent-previous-keys", "", Keys { one: false },
         "Earlier keys: cookies they signed still count, so a rotation signs nobody out of their choice. Setting it without `consent-key` is an error.";
     trusted_proxies: Vec<IpNet> = "trusted-proxies", "",
-        List(Optional { valid: proxy, allowed: "IP addresses or networks such as 127.0.0.1, 10.0.0.0/8, separated by commas", summary: "IP addresses or networks, comma-separated" }),
+        List(Text { valid: proxy, allowed: "IP addresses or networks such as 127.0.0.1, 10.0.0.0/8, separated by commas", summary: "IP addresses or networks, comma-separated" }),
         "Proxies whose `X-Forwarded-For` names the client, for the rate limit. Anyone else's forwarded header is ignored.";
-    content_dir: PathBuf = "content-dir", "content", Folder,
+    content_dir: PathBuf = "content-dir", "content", Required(Text { valid: |path| Some(PathBuf::from(path)), allowed: "the path of a folder", summary: "an existing folder" }),
         "Where `privacy.md`, `terms.md` and `acceptable-use.md` live.";
     database_url: String = "database-url", "sqlite://data/consent-receipts.sqlite?mode=rwc",
-        Required(Optional { valid: database_url, allowed: "a sqlite:… or postgres://… URL", summary: "`sqlite:…`, `postgres://…` or `postgresql://…`" }),
+        Required(Text { valid: database_url, allowed: "a sqlite:… or postgres://… URL", summary: "`sqlite:…`, `postgres://…` or `postgresql://…`" }),
         "The consent log. The SQLite file (and its folder) is created on first start.";
-    receipt_retention_days: u32 = "receipt-retention-days", "1095", Whole { min: 1, max: MAX_RECEIPT_RETENTION_DAYS },
+    receipt_retention_days: u32 = "receipt-retention-days", "1095", whole(1, MAX_RECEIPT_RETENTION_DAYS),
         "How long `leadistry prune` keeps receipts. Never shorter than `consent-lifetime-days`: proof outlives every decision it proves.";
-    saves_per_minute: u32 = "saves-per-minute", "240", Whole { min: 1, max: 60_000 },
+    saves_per_minute: u32 = "saves-per-minute", "240", whole(1, 60_000),
         "Consent saves one client may make a minute, after a burst of `saves-burst`. Over it: 429 with `Retry-After`, held 250 ms, nothing written.";
-    saves_burst: u32 = "saves-burst", "20", Whole { min: 1, max: 10_000 },
+    saves_burst: u32 = "saves-burst", "20", whole(1, 10_000),
         "Consent saves one client may make at once before `saves-per-minute` applies.";
-    receipt_queue: usize = "receipt-queue", "256", Count(Whole { min: 1, max: 100_000 }),
+    receipt_queue: usize = "receipt-queue", "256", count(1, 100_000),
         "Receipt writes under way or waiting; past it a save is refused at once (503, `Retry-After: 1`).";
-    header_read_timeout: Duration = "header-read-timeout-secs", "10", Seconds(Whole { min: 1, max: 300 }),
+    header_read_timeout: Duration = "header-read-timeout-secs", "10", seconds(1, 300),
         "Seconds to receive a request's headers, counted from when the connection waits for them.";
-    body_read_timeout: Duration = "body-read-timeout-secs", "10", Seconds(Whole { min: 1, max: 300 }),
+    body_read_timeout: Duration = "body-read-timeout-secs", "10", seconds(1, 300),
         "Seconds to receive a consent form's body (408 after it).";
-    request_timeout: Duration = "request-timeout-secs", "30", Seconds(Whole { min: 1, max: 3600 }),
+    request_timeout: Duration = "request-timeout-secs", "30", seconds(1, 3600),
         "Seconds to answer a request (503 after it).";
-    keep_alive_timeout: Duration = "keep-alive-timeout-secs", "5", Seconds(Whole { min: 1, max: 3600 }),
+    keep_alive_timeout: Duration = "keep-alive-timeout-secs", "5", seconds(1, 3600),
         "Seconds a connection may stay open with no request in it.";
-    max_connections: usize = "max-connections", "4096", Count(Whole { min: 1, max: 1_000_000 }),
+    max_connections: usize = "max-connections", "4096", count(1, 1_000_000),
         "Connections served at once; more wait in the kernel's queue. The server raises its file-descriptor limit, and lowers this to fit it if needed.";
-    shutdown_timeout: Duration = "shutdown-timeout-secs", "10", Seconds(Whole { min: 0, max: 3600 }),
+    shutdown_timeout: Duration = "shutdown-timeout-secs", "10", seconds(0, 3600),
         "After SIGTERM or SIGINT, seconds that requests in progress may take to finish before the server exits.";
 }
 
@@ -133,21 +127,14 @@ pub struct ConfigError {
     pub message: String,
 }
 
-/// Where a setting in force came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    Default,
-    File,
-    Variable(String),
-}
-
 /// A setting in force, as `leadistry config` and the start-up log show it.
 #[derive(Clone, Debug)]
 pub struct InForce {
     pub key: &'static str,
     /// The text in force; a secret's is never kept.
     pub shown: String,
-    pub source: Source,
+    /// The file's name or the variable's; `None` for the default.
+    pub source: Option<String>,
 }
 
 /// The whole runtime configuration.
@@ -209,25 +196,15 @@ impl Config {
     pub fn describe(&self) -> String {
         let mut out = String::from("[leadistry]\n");
         for setting in &self.in_force {
-            let from = match &setting.source {
-                Source::Default => "default".to_string(),
-                Source::File => "configuration file".to_string(),
-                Source::Variable(name) => name.clone(),
-            };
             let line = format!("{} = {}", setting.key, setting.shown);
+            let from = setting.source.as_deref().unwrap_or("default");
             let _ = writeln!(out, "{line:<60} # {from}");
         }
         let leptos = &self.leptos;
         let _ = write!(
             out,
-            "\n[package.metadata.leptos]\nsite-addr = \"{}\"\nsite-root = \"{}\"\n\
-             site-pkg-dir = \"{}\"\noutput-name = \"{}\"\nhash-files = {}\nenv = \"{:?}\"\n",
-            leptos.site_addr,
-            leptos.site_root,
-            leptos.site_pkg_dir,
-            leptos.output_name,
-            leptos.hash_files,
-            leptos.env,
+            "\n[package.metadata.leptos]\nsite-addr = \"{}\"\nsite-root = \"{}\"\nenv = \"{:?}\"\n",
+            leptos.site_addr, leptos.site_root, leptos.env,
         );
         out
     }
@@ -243,10 +220,7 @@ impl SiteSettings {
     /// The rules between settings.
     fn checked(self, sources: &Sources) -> Result<Self, ConfigError> {
         // Proof must outlive every decision it proves.
-        let retention = Whole {
-            min: self.consent_lifetime_days,
-            max: MAX_RECEIPT_RETENTION_DAYS,
-        };
+        let retention = whole(self.consent_lifetime_days, MAX_RECEIPT_RETENTION_DAYS);
         if retention
             .parse(&self.receipt_retention_days.to_string())
             .is_err()
@@ -330,10 +304,10 @@ impl<'a> Sources<'a> {
     }
 
     /// The text set for `key`, and where: the environment wins over the file.
-    fn raw(&self, key: &str) -> Result<Option<(String, Source)>, ConfigError> {
+    fn raw(&self, key: &str) -> Result<Option<(String, Option<String>)>, ConfigError> {
         let name = variable(key);
         if let Some(value) = (self.env)(&name) {
-            return Ok(Some((value.trim().to_string(), Source::Variable(name))));
+            return Ok(Some((value.trim().to_string(), Some(name))));
         }
         let text = match self.table.get(key) {
             None => return Ok(None),
@@ -345,7 +319,7 @@ impl<'a> Sources<'a> {
                 return Err(self.invalid(key, &other.to_string(), allowed));
             }
         };
-        Ok(Some((text, Source::File)))
+        Ok(Some((text, Some(self.file_name.clone()))))
     }
 
     /// The value of `key`; unset or empty, its default.
@@ -383,7 +357,7 @@ impl<'a> Sources<'a> {
             .map(|setting| {
                 let set = self.raw(setting.key).ok().flatten();
                 let set = set.filter(|(text, _)| !text.is_empty());
-                let (text, source) = set.unwrap_or((setting.default.into(), Source::Default));
+                let (text, source) = set.unwrap_or((setting.default.into(), None));
                 let shown = match (setting.secret, text.is_empty()) {
                     (_, true) => "\"\"".into(),
                     (true, false) => "(set, not shown)".into(),
@@ -398,24 +372,6 @@ impl<'a> Sources<'a> {
             })
             .collect()
     }
-}
-
-/// The README's table of `[leadistry]` settings, as the declarations make it.
-pub fn readme_table() -> String {
-    let mut table = String::from("| key | default | allowed | meaning |\n|---|---|---|---|\n");
-    for setting in declared() {
-        let default = if setting.default.is_empty() {
-            "\"\""
-        } else {
-            setting.default
-        };
-        let _ = writeln!(
-            table,
-            "| `{}` | `{default}` | {} | {} |",
-            setting.key, setting.allowed, setting.meaning
-        );
-    }
-    table
 }
 
 fn clarity_id(text: &str) -> Option<String> {
@@ -707,6 +663,24 @@ output-name = "leadistry"
 mod declared {
     use super::*;
 
+    /// The README's table of `[leadistry]` settings, as the declarations make it.
+    fn readme_table() -> String {
+        let mut table = String::from("| key | default | allowed | meaning |\n|---|---|---|---|\n");
+        for setting in declared() {
+            let default = if setting.default.is_empty() {
+                "\"\""
+            } else {
+                setting.default
+            };
+            let _ = writeln!(
+                table,
+                "| `{}` | `{default}` | {} | {} |",
+                setting.key, setting.allowed, setting.meaning
+            );
+        }
+        table
+    }
+
     #[test]
     fn the_readme_table_is_the_declared_settings() {
         let readme = include_str!("../../README.md");
@@ -758,7 +732,7 @@ mod declared {
         };
         let text = config.describe();
         assert!(text.contains("policy-revision = 4"), "{text}");
-        assert!(text.contains("# configuration file"), "{text}");
+        assert!(text.contains("# Leptos.toml"), "{text}");
         assert!(text.contains("consent-key = (set, not shown)"), "{text}");
         assert!(text.contains("# LEADISTRY_CONSENT_KEY"), "{text}");
         assert!(!text.contains("AQEBAQ"), "{text}");

@@ -9,7 +9,7 @@ pub mod visitor;
 
 use crate::app::{shell, App};
 use crate::assets::check_hash_file;
-use crate::config::{keys::ConsentKeys, Config, Source};
+use crate::config::{keys::ConsentKeys, Config};
 use crate::receipts::ConsentLog;
 use crate::state::AppState;
 use axum::{
@@ -129,16 +129,10 @@ pub fn init_tracing() {
 pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::io::Result<()> {
     check_hash_file(&config.leptos)?;
     let addr = config.leptos.site_addr;
-    for setting in config
-        .in_force
-        .iter()
-        .filter(|s| s.source != Source::Default)
-    {
-        let from = match &setting.source {
-            Source::Variable(name) => name.as_str(),
-            _ => "the configuration file",
-        };
-        tracing::info!("setting {} = {} (from {from})", setting.key, setting.shown);
+    for setting in &config.in_force {
+        if let Some(from) = &setting.source {
+            tracing::info!("setting {} = {} (from {from})", setting.key, setting.shown);
+        }
     }
     let mut site = config.site.clone();
     if site.clarity_project_id.is_none() {
