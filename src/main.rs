@@ -4,63 +4,90 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Why the binary stopped: its message, and the exit code that tells the operator what kind
+/// of problem it was (2: the configuration; 1: anything else). Usage errors never get here:
+/// clap prints them, with the usage, and exits with 2.
+#[cfg(feature = "ssr")]
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+#[cfg(feature = "ssr")]
+impl Failure {
+    fn config(error: impl std::fmt::Display) -> Self {
+        Self {
+            code: 2,
+            message: error.to_string(),
+        }
+    }
+
+    fn other(error: impl std::fmt::Display) -> Self {
+        Self {
+            code: 1,
+            message: error.to_string(),
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use leadistry::{
-        config::Config,
-        receipts::{cli, ConsentLog, Store},
-        server,
-    };
+    use clap::Parser;
+    use leadistry::receipts::cli::Cli;
     use std::process::ExitCode;
 
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match cli::parse(&args) {
-        Ok(command) => command,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("leadistry: {message}");
-            }
-            eprintln!("{}", cli::USAGE);
-            return ExitCode::from(2);
+    let command = Cli::parse().command.unwrap_or_default();
+    match run(command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("leadistry: {}", failure.message);
+            ExitCode::from(failure.code)
         }
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn run(command: leadistry::receipts::cli::Command) -> Result<(), Failure> {
+    use leadistry::{
+        config::Config,
+        receipts::{cli, cli::Command, ConsentLog, Store},
+        server,
     };
+
+    async fn open_log(config: &Config) -> Result<Store, Failure> {
+        Store::connect(&config.site.database_url)
+            .await
+            .map_err(Failure::other)
+    }
+
     server::init_tracing();
-    let config = match Config::load() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("leadistry: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let store = match Store::connect(&config.site.database_url).await {
-        Ok(store) => store,
-        Err(error) => {
-            eprintln!("leadistry: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = match command {
-        cli::Command::Serve => {
-            let keys = match config.consent_keys() {
-                Ok(keys) => keys,
-                Err(error) => {
-                    eprintln!("leadistry: {error}");
-                    return ExitCode::from(2);
-                }
-            };
+    let config = Config::load().map_err(Failure::config)?;
+    match command {
+        Command::Serve => {
+            let store = open_log(&config).await?;
+            let keys = config.consent_keys().map_err(Failure::config)?;
             let log = ConsentLog::new(store, config.site.receipt_queue);
             server::serve(config, keys, log)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(Failure::other)
         }
-        command => cli::run(command, &store, config.site.receipt_retention_days).await,
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("leadistry: {error}");
-            ExitCode::FAILURE
+        Command::Export {
+            since,
+            until,
+            format,
+        } => cli::export(&open_log(&config).await?, since, until, format)
+            .await
+            .map_err(Failure::other),
+        Command::Prune => cli::prune(
+            &open_log(&config).await?,
+            config.site.receipt_retention_days,
+        )
+        .await
+        .map_err(Failure::other),
+        Command::Config => {
+            print!("{}", config.describe());
+            Ok(())
         }
     }
 }

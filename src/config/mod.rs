@@ -362,7 +362,7 @@ impl<'a> Sources<'a> {
                     (_, true) => "\"\"".into(),
                     (true, false) => "(set, not shown)".into(),
                     (false, false) if text.parse::<u64>().is_ok() => text,
-                    (false, false) => format!("{text:?}"),
+                    (false, false) => format!("{:?}", without_password(&text)),
                 };
                 InForce {
                     key: setting.key,
@@ -371,6 +371,20 @@ impl<'a> Sources<'a> {
                 }
             })
             .collect()
+    }
+}
+
+/// A URL's password (a database URL's) masked.
+fn without_password(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.into();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:(not shown)@{host}")
+        }
+        _ => text.into(),
     }
 }
 
@@ -737,6 +751,10 @@ mod declared {
         assert!(text.contains("# LEADISTRY_CONSENT_KEY"), "{text}");
         assert!(!text.contains("AQEBAQ"), "{text}");
         assert!(text.contains("consent-lifetime-days = 182"), "{text}");
+        assert_eq!(
+            without_password("postgres://site:s3cret@db/leadistry"),
+            "postgres://site:(not shown)@db/leadistry"
+        );
     }
 
     fn parse_with_env(env: &[(&str, &str)]) -> SiteSettings {

@@ -1,65 +1,53 @@
-//! Operator commands built into the server binary: `export` and `prune`.
+//! The server binary's command line: `serve` (the default), and the operator commands
+//! `export`, `prune` and `config`, all reading the same configuration.
 
 use super::{Receipt, Store};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 
-pub const USAGE: &str = "usage:
-  leadistry                      serve the site (configuration: Leptos.toml)
-  leadistry export [--since T] [--until T] [--format csv|jsonl]
-                                 write consent receipts decided in [since, until) to stdout;
-                                 T is Unix seconds or a UTC date YYYY-MM-DD
-  leadistry prune                delete receipts older than receipt-retention-days";
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    JsonLines,
+/// The Leadistry website, and the commands that look after its consent log.
+///
+/// Every command reads the same configuration: `Leptos.toml` (or the file `LEADISTRY_CONFIG`
+/// names) and the `LEPTOS_*` / `LEADISTRY_*` environment variables.
+#[derive(Debug, PartialEq, Eq, Parser)]
+#[command(name = "leadistry", version)]
+pub struct Cli {
+    /// `None` is `serve`: `Command::default()`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq, Subcommand)]
 pub enum Command {
+    /// Serve the site (the default when no command is given).
+    #[default]
     Serve,
+    /// Write the consent receipts decided in [since, until) to stdout.
+    ///
+    /// Times are Unix seconds or a UTC date YYYY-MM-DD (its midnight). With neither bound,
+    /// every receipt is written, oldest first.
     Export {
+        /// The first time included (Unix seconds or YYYY-MM-DD)
+        #[arg(long, value_name = "T", value_parser = parse_time, default_value_t = 0)]
         since: i64,
+        /// The first time excluded (Unix seconds or YYYY-MM-DD) [default: no end]
+        #[arg(long, value_name = "T", value_parser = parse_time, default_value_t = i64::MAX, hide_default_value = true)]
         until: i64,
+        /// csv (with a header line) or jsonl (one JSON object per line)
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
+    /// Delete the receipts decided longer ago than receipt-retention-days.
     Prune,
+    /// Print the settings in force, secrets masked, and exit.
+    Config,
 }
 
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    let Some((name, rest)) = args.split_first() else {
-        return Ok(Command::Serve);
-    };
-    match name.as_str() {
-        "export" => {
-            let (mut since, mut until, mut format) = (0, i64::MAX, Format::Csv);
-            let mut rest = rest.iter();
-            while let Some(flag) = rest.next() {
-                let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
-                match flag.as_str() {
-                    "--since" => since = parse_time(value)?,
-                    "--until" => until = parse_time(value)?,
-                    "--format" => {
-                        format = match value.as_str() {
-                            "csv" => Format::Csv,
-                            "jsonl" => Format::JsonLines,
-                            other => return Err(format!("unknown format {other:?}: csv or jsonl")),
-                        }
-                    }
-                    other => return Err(format!("unknown option {other:?}")),
-                }
-            }
-            Ok(Command::Export {
-                since,
-                until,
-                format,
-            })
-        }
-        "prune" if rest.is_empty() => Ok(Command::Prune),
-        "-h" | "--help" | "help" => Err(String::new()),
-        other => Err(format!("unknown command {other:?}")),
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Csv,
+    #[value(name = "jsonl")]
+    JsonLines,
 }
 
 /// Unix seconds, or `YYYY-MM-DD` (midnight UTC).
@@ -110,66 +98,117 @@ pub fn write(receipts: &[Receipt], format: &Format, out: &mut impl Write) -> std
     Ok(())
 }
 
-/// Runs `export` or `prune` against the configured consent log.
-pub async fn run(command: Command, store: &Store, retention_days: u32) -> Result<(), String> {
-    match command {
-        Command::Serve => Ok(()),
-        Command::Export {
-            since,
-            until,
-            format,
-        } => {
-            let receipts = store
-                .export(since, until)
-                .await
-                .map_err(|e| e.to_string())?;
-            let mut out = std::io::stdout().lock();
-            write(&receipts, &format, &mut out).map_err(|e| e.to_string())
-        }
-        Command::Prune => {
-            let now = crate::date::now() as i64;
-            let before = now - i64::from(retention_days) * 86_400;
-            let deleted = store.prune(before).await.map_err(|e| e.to_string())?;
-            eprintln!("pruned {deleted} receipts decided before {before} (Unix seconds)");
-            Ok(())
-        }
-    }
+/// `export`: writes the receipts decided in `[since, until)` to stdout.
+pub async fn export(store: &Store, since: i64, until: i64, format: Format) -> Result<(), String> {
+    let receipts = store
+        .export(since, until)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    write(&receipts, &format, &mut out).map_err(|e| e.to_string())
+}
+
+/// `prune`: deletes the receipts older than `retention_days` and says how many on stderr.
+pub async fn prune(store: &Store, retention_days: u32) -> Result<(), String> {
+    let now = crate::date::now() as i64;
+    let before = now - i64::from(retention_days) * 86_400;
+    let deleted = store.prune(before).await.map_err(|e| e.to_string())?;
+    eprintln!("pruned {deleted} receipts decided before {before} (Unix seconds)");
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::{error::ErrorKind, CommandFactory};
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("leadistry").chain(args.iter().copied()))
+            .map(|cli| cli.command.unwrap_or_default())
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 
     #[test]
     fn parses_the_commands() {
-        assert_eq!(parse(&[]), Ok(Command::Serve));
-        assert_eq!(parse(&args(&["prune"])), Ok(Command::Prune));
+        assert_eq!(parse(&[]).unwrap(), Command::Serve);
+        assert_eq!(parse(&["serve"]).unwrap(), Command::Serve);
+        assert_eq!(parse(&["prune"]).unwrap(), Command::Prune);
+        assert_eq!(parse(&["config"]).unwrap(), Command::Config);
         assert_eq!(
-            parse(&args(&[
-                "export",
-                "--since",
-                "2026-01-01",
-                "--format",
-                "jsonl"
-            ])),
-            Ok(Command::Export {
+            parse(&["export"]).unwrap(),
+            Command::Export {
+                since: 0,
+                until: i64::MAX,
+                format: Format::Csv
+            }
+        );
+        assert_eq!(
+            parse(&["export", "--since", "2026-01-01", "--format", "jsonl"]).unwrap(),
+            Command::Export {
                 since: 1_767_225_600,
                 until: i64::MAX,
                 format: Format::JsonLines
-            })
+            }
         );
+        assert_eq!(
+            parse(&["export", "--until=1000", "--since", "10", "--format", "csv"]).unwrap(),
+            Command::Export {
+                since: 10,
+                until: 1000,
+                format: Format::Csv
+            }
+        );
+    }
+
+    #[test]
+    fn bad_usage_is_an_error_with_the_usage_exit_code() {
         for bad in [
             &["export", "--since"][..],
+            &["export", "--since", "yesterday"],
             &["export", "--format", "xml"],
             &["export", "--x", "1"],
-            &["serve"],
+            &["serve", "now"],
             &["prune", "now"],
+            &["config", "--format", "csv"],
+            &["purge"],
         ] {
-            assert!(parse(&args(bad)).is_err(), "{bad:?}");
+            let error = parse(bad).expect_err(&format!("{bad:?}"));
+            assert_eq!(error.exit_code(), 2, "{bad:?}: {error}");
+            assert!(error.use_stderr(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn help_names_every_command_and_the_export_options() {
+        for args in [&["--help"][..], &["-h"], &["help"]] {
+            let help = parse(args).expect_err("help is printed, not run");
+            assert_eq!(help.kind(), ErrorKind::DisplayHelp);
+            assert_eq!(help.exit_code(), 0);
+            assert!(!help.use_stderr());
+            let text = help.to_string();
+            for command in ["serve", "export", "prune", "config"] {
+                assert!(text.contains(command), "{command} in {text}");
+            }
+        }
+        let help = parse(&["export", "--help"]).expect_err("help");
+        assert_eq!(help.kind(), ErrorKind::DisplayHelp);
+        let text = help.to_string();
+        for option in [
+            "--since <T>",
+            "--until <T>",
+            "--format <FORMAT>",
+            "csv",
+            "jsonl",
+        ] {
+            assert!(text.contains(option), "{option} in {text}");
+        }
+        for command in ["serve", "prune", "config"] {
+            let help = parse(&[command, "--help"]).expect_err("help");
+            assert_eq!(help.kind(), ErrorKind::DisplayHelp, "{command}");
         }
     }
 
