@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/leadistry-target}
 # Incremental caches only grow in a shared directory and do not speed up one-off CI builds.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 # binaryen's wasm-opt from npm first: Debian's older wasm-opt breaks hydration.
-export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$ROOT/end2end/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cd "$ROOT"
 
 # A decision the server at $1 (host:port) signed, as a Cookie header pair, for the benches'

@@ -62,11 +62,11 @@ async fn run(command: leadistry::receipts::cli::Command) -> Result<(), Failure> 
     }
 
     server::init_tracing();
-    let config = Config::load().map_err(Failure::config)?;
+    let mut config = Config::load().map_err(Failure::config)?;
     match command {
         Command::Serve => {
             let store = open_log(&config).await?;
-            let keys = config.consent_keys().map_err(Failure::config)?;
+            let keys = config.take_consent_keys().map_err(Failure::config)?;
             let log = ConsentLog::new(store, config.site.receipt_queue);
             server::serve(config, keys, log)
                 .await

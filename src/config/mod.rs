@@ -175,14 +175,13 @@ impl Config {
         })
     }
 
-    /// The consent cookie keys in force: the configured ones, else the default key (made
-    /// beside a SQLite log on first start; see `keys::default_key`).
-    pub fn consent_keys(&self) -> Result<ConsentKeys, ConfigError> {
-        match self.site.consent_key.first() {
-            Some(current) => Ok(ConsentKeys {
-                current: current.clone(),
-                previous: self.site.consent_previous_keys.clone(),
-            }),
+    /// The consent cookie keys in force, taken out of the settings so that one copy exists:
+    /// the configured ones, else the default key (made beside a SQLite log on first start;
+    /// see `keys::default_key`).
+    pub fn take_consent_keys(&mut self) -> Result<ConsentKeys, ConfigError> {
+        let previous = std::mem::take(&mut self.site.consent_previous_keys);
+        match std::mem::take(&mut self.site.consent_key).into_iter().next() {
+            Some(current) => Ok(ConsentKeys { current, previous }),
             None => keys::default_key(&self.site.database_url)
                 .map(ConsentKeys::new)
                 .map_err(|message| ConfigError {
