@@ -152,6 +152,37 @@ fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
 }
 
 #[test]
+fn a_kept_alive_connection_idle_past_the_header_read_timeout_is_closed_by_it() {
+    // Hyper starts its header-read timer again when a kept-alive connection goes idle: with
+    // a keep-alive timeout longer than that, it is the timer that closes the connection. The
+    // listener counts on it (no connection idles longer than the header-read timeout).
+    let port = free_port();
+    let mut command = server_on(port, &sqlite_url("slow-idle-head"));
+    command
+        .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "1")
+        .env("LEADISTRY_KEEP_ALIVE_TIMEOUT_SECS", "60");
+    let server = start(command, port);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(format!("GET /robots.txt HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes())
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"HTTP/1.1 "), "answered: {first:?}");
+    let started = Instant::now();
+    assert!(closed_by_server(&mut stream, Duration::from_secs(4)));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_secs(3),
+        "closed after {took:?}"
+    );
+    drop(server);
+}
+
+#[test]
 fn connections_over_the_cap_wait_until_one_closes() {
     let port = free_port();
     let mut command = server_on(port, &sqlite_url("slow-cap"));
