@@ -15,19 +15,17 @@ use std::{
 
 mod common;
 
-use common::{server_on, sqlite_url, start};
-
-const PORT: u16 = 3177;
+use common::{free_port, server_on, sqlite_url, start};
 
 /// One decision over a plain HTTP/1.1 connection; the id when the server said it was saved.
-fn decide() -> Option<String> {
+fn decide(port: u16) -> Option<String> {
     let body = "choice=accept&source=banner";
-    let mut stream = TcpStream::connect(("127.0.0.1", PORT)).ok()?;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .ok()?;
     let request = format!(
-        "POST /api/consent HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\nOrigin: http://127.0.0.1:{PORT}\r\n\
+        "POST /api/consent HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -44,7 +42,8 @@ fn decide() -> Option<String> {
 #[test]
 fn every_decision_a_visitor_saw_saved_survives_sigkill() {
     let database = sqlite_url("crash");
-    let mut child = start(server_on(PORT, &database), PORT);
+    let port = free_port();
+    let mut child = start(server_on(port, &database), port);
 
     let saved = Arc::new(Mutex::new(Vec::new()));
     let answered = Arc::new(AtomicUsize::new(0));
@@ -54,7 +53,7 @@ fn every_decision_a_visitor_saw_saved_survives_sigkill() {
             let answered = answered.clone();
             std::thread::spawn(move || {
                 for _ in 0..100 {
-                    match decide() {
+                    match decide(port) {
                         Some(id) => {
                             saved.lock().unwrap().push(id);
                             answered.fetch_add(1, Ordering::SeqCst);
@@ -83,8 +82,8 @@ fn every_decision_a_visitor_saw_saved_survives_sigkill() {
     assert!(saved.len() >= 200);
 
     // The log after a restart, through the operator's export command.
-    drop(start(server_on(PORT, &database), PORT));
-    let export = server_on(PORT, &database)
+    drop(start(server_on(port, &database), port));
+    let export = server_on(port, &database)
         .args(["export", "--format", "jsonl"])
         .stdout(Stdio::piped())
         .output()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{server_on, sqlite_url, start, Running};
+use common::{free_port, server_on, sqlite_url, start, Running};
 use std::{
     io::{Read, Write},
     net::TcpStream,
@@ -79,15 +79,15 @@ fn exit_time(Running(child): &mut Running, limit: Duration) -> Duration {
 
 #[test]
 fn a_thousand_half_sent_requests_neither_block_a_visitor_nor_the_shutdown() {
-    const PORT: u16 = 3181;
-    let mut command = server_on(PORT, &sqlite_url("slow-thousand"));
+    let port = free_port();
+    let mut command = server_on(port, &sqlite_url("slow-thousand"));
     command
         .env("LEADISTRY_SHUTDOWN_TIMEOUT_SECS", "3")
         .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "60");
-    let mut server = start(command, PORT);
-    let held: Vec<TcpStream> = (0..1000).map(|_| half_sent(PORT)).collect();
+    let mut server = start(command, port);
+    let held: Vec<TcpStream> = (0..1000).map(|_| half_sent(port)).collect();
     std::thread::sleep(Duration::from_millis(300));
-    let (status, took) = page(PORT, Duration::from_secs(5));
+    let (status, took) = page(port, Duration::from_secs(5));
     assert!(status.starts_with("HTTP/1.1 200"), "{status:?}");
     assert!(took < Duration::from_secs(1), "a page took {took:?}");
     terminate(&server);
@@ -101,13 +101,13 @@ fn a_thousand_half_sent_requests_neither_block_a_visitor_nor_the_shutdown() {
 
 #[test]
 fn a_request_head_that_does_not_arrive_in_time_is_cut_off() {
-    const PORT: u16 = 3182;
-    let mut command = server_on(PORT, &sqlite_url("slow-head"));
+    let port = free_port();
+    let mut command = server_on(port, &sqlite_url("slow-head"));
     command
         .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "2")
         .env("LEADISTRY_KEEP_ALIVE_TIMEOUT_SECS", "60");
-    let server = start(command, PORT);
-    let mut slow = half_sent(PORT);
+    let server = start(command, port);
+    let mut slow = half_sent(port);
     // A byte a second keeps the connection busy, but the head's deadline still holds.
     let started = Instant::now();
     for _ in 0..4 {
@@ -124,13 +124,13 @@ fn a_request_head_that_does_not_arrive_in_time_is_cut_off() {
 
 #[test]
 fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
-    const PORT: u16 = 3183;
-    let mut command = server_on(PORT, &sqlite_url("slow-idle"));
+    let port = free_port();
+    let mut command = server_on(port, &sqlite_url("slow-idle"));
     command.env("LEADISTRY_KEEP_ALIVE_TIMEOUT_SECS", "1");
-    let server = start(command, PORT);
-    let mut stream = TcpStream::connect(("127.0.0.1", PORT)).unwrap();
+    let server = start(command, port);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
-        .write_all(format!("GET /robots.txt HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n\r\n").as_bytes())
+        .write_all(format!("GET /robots.txt HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes())
         .unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -146,24 +146,55 @@ fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
         "closed after {took:?}"
     );
     // A connection that never sends anything is closed too.
-    let mut silent = TcpStream::connect(("127.0.0.1", PORT)).unwrap();
+    let mut silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
     assert!(closed_by_server(&mut silent, Duration::from_secs(4)));
     drop(server);
 }
 
 #[test]
+fn a_kept_alive_connection_idle_past_the_header_read_timeout_is_closed_by_it() {
+    // Hyper starts its header-read timer again when a kept-alive connection goes idle: with
+    // a keep-alive timeout longer than that, it is the timer that closes the connection. The
+    // listener counts on it (no connection idles longer than the header-read timeout).
+    let port = free_port();
+    let mut command = server_on(port, &sqlite_url("slow-idle-head"));
+    command
+        .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "1")
+        .env("LEADISTRY_KEEP_ALIVE_TIMEOUT_SECS", "60");
+    let server = start(command, port);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .write_all(format!("GET /robots.txt HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes())
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"HTTP/1.1 "), "answered: {first:?}");
+    let started = Instant::now();
+    assert!(closed_by_server(&mut stream, Duration::from_secs(4)));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_secs(3),
+        "closed after {took:?}"
+    );
+    drop(server);
+}
+
+#[test]
 fn connections_over_the_cap_wait_until_one_closes() {
-    const PORT: u16 = 3184;
-    let mut command = server_on(PORT, &sqlite_url("slow-cap"));
+    let port = free_port();
+    let mut command = server_on(port, &sqlite_url("slow-cap"));
     command
         .env("LEADISTRY_MAX_CONNECTIONS", "20")
         .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "60");
-    let server = start(command, PORT);
+    let server = start(command, port);
     // `start` made one connection to see the server listen; it is closed by now.
     std::thread::sleep(Duration::from_millis(200));
-    let mut held: Vec<TcpStream> = (0..20).map(|_| half_sent(PORT)).collect();
+    let mut held: Vec<TcpStream> = (0..20).map(|_| half_sent(port)).collect();
     std::thread::sleep(Duration::from_millis(300));
-    let waiting = std::thread::spawn(move || page(PORT, Duration::from_secs(30)));
+    let waiting = std::thread::spawn(move || page(port, Duration::from_secs(30)));
     std::thread::sleep(Duration::from_millis(1000));
     if waiting.is_finished() {
         panic!("answered over the cap: {:?}", waiting.join());
@@ -192,8 +223,9 @@ fn post_with_a_body_that_stalls(port: u16) -> (String, Duration) {
 
 /// Starts a server with these two timeouts, stalls a consent post's body, and checks the
 /// status it answers with, about a second after the body stalled.
-fn stalled_body_is_answered_with(port: u16, body_secs: &str, request_secs: &str, status: &str) {
-    let mut command = server_on(port, &sqlite_url(&format!("slow-body-{port}")));
+fn stalled_body_is_answered_with(body_secs: &str, request_secs: &str, status: &str) {
+    let port = free_port();
+    let mut command = server_on(port, &sqlite_url(&format!("slow-body-{status}")));
     command
         .env("LEADISTRY_BODY_READ_TIMEOUT_SECS", body_secs)
         .env("LEADISTRY_REQUEST_TIMEOUT_SECS", request_secs);
@@ -209,10 +241,10 @@ fn stalled_body_is_answered_with(port: u16, body_secs: &str, request_secs: &str,
 
 #[test]
 fn a_consent_form_whose_body_stalls_gets_408_after_the_body_timeout() {
-    stalled_body_is_answered_with(3185, "1", "30", "408");
+    stalled_body_is_answered_with("1", "30", "408");
 }
 
 #[test]
 fn a_request_that_takes_longer_than_the_request_timeout_gets_503() {
-    stalled_body_is_answered_with(3186, "30", "1", "503");
+    stalled_body_is_answered_with("30", "1", "503");
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{block_on, server_on, sqlite_url};
+use common::{block_on, free_port, server_on, sqlite_url};
 use leadistry::receipts::{Receipt, Store};
 use std::{
     io::{BufRead, BufReader},
@@ -68,7 +68,7 @@ fn log_with(url: &str, receipts: &[Receipt]) {
 
 #[test]
 fn hash_files_without_hash_txt_refuses_to_start_and_says_why() {
-    let mut command = server_on(3191, &sqlite_url("startup-hash"));
+    let mut command = server_on(free_port(), &sqlite_url("startup-hash"));
     // A name no build writes: a hash.txt that `cargo leptos watch` left beside the test
     // binary must not make this server start.
     let missing = format!("hash-{}-missing.txt", std::process::id());
@@ -86,13 +86,13 @@ fn hash_files_without_hash_txt_refuses_to_start_and_says_why() {
 
 #[test]
 fn without_a_clarity_project_the_server_says_clarity_will_not_be_loaded() {
-    let mut command = server_on(3192, &sqlite_url("startup-clarity"));
+    let mut command = server_on(free_port(), &sqlite_url("startup-clarity"));
     command.env("LEADISTRY_CLARITY_PROJECT_ID", "");
     let printed = stderr_until(command, "listening on");
     assert!(printed.contains("Clarity will not be loaded"), "{printed}");
     assert!(printed.contains("listening on"), "{printed}");
 
-    let mut command = server_on(3193, &sqlite_url("startup-clarity-set"));
+    let mut command = server_on(free_port(), &sqlite_url("startup-clarity-set"));
     command.env("LEADISTRY_CLARITY_PROJECT_ID", "abcd1234");
     let printed = stderr_until(command, "listening on");
     assert!(printed.contains("listening on"), "{printed}");
@@ -101,13 +101,12 @@ fn without_a_clarity_project_the_server_says_clarity_will_not_be_loaded() {
 
 #[test]
 fn a_connection_cap_above_the_descriptor_limit_is_lowered_and_the_server_still_starts() {
-    const PORT: u16 = 3194;
     // A hard limit of 256 descriptors, which the server cannot raise.
     let mut command = Command::new("sh");
     command
         .args(["-c", "ulimit -n 256 && exec \"$0\""])
         .arg(env!("CARGO_BIN_EXE_leadistry"));
-    for (key, value) in server_on(PORT, &sqlite_url("startup-fds")).get_envs() {
+    for (key, value) in server_on(free_port(), &sqlite_url("startup-fds")).get_envs() {
         if let Some(value) = value {
             command.env(key, value);
         }
@@ -137,7 +136,7 @@ fn prune_deletes_receipts_older_than_the_retention_and_keeps_the_rest() {
         &[receipt(1, now - 210 * day), receipt(2, now - 190 * day)],
     );
 
-    let mut command = server_on(3195, &url);
+    let mut command = server_on(free_port(), &url);
     command
         .arg("prune")
         .env("LEADISTRY_RECEIPT_RETENTION_DAYS", "200");
@@ -164,7 +163,7 @@ fn prune_deletes_receipts_older_than_the_retention_and_keeps_the_rest() {
 fn the_server_warns_when_the_policy_changed_but_its_revision_did_not() {
     let url = sqlite_url("startup-revision");
     log_with(&url, &[receipt(1, 1)]);
-    let mut command = server_on(3178, &url);
+    let mut command = server_on(free_port(), &url);
     command.env("LEADISTRY_POLICY_REVISION", "1");
     let printed = stderr_until(command, "listening on");
     assert!(printed.contains("policy-revision did not"), "{printed}");

@@ -1,6 +1,8 @@
 //! Serving connections as a deployment meets them: HTTP/1.1 with a header-read timeout, an
 //! idle keep-alive timeout, a cap on open connections, and a shutdown that drains for at
-//! most a deadline. `axum::serve` has none of these: a half-sent request held it open for ever.
+//! most a deadline. `axum::serve`, even `with_graceful_shutdown`, gives hyper no timer (so no
+//! header-read timeout), has no idle timeout and no cap, and drains without a deadline: hence
+//! this accept loop of our own.
 
 use crate::config::SiteSettings;
 use axum::{extract::ConnectInfo, Router};
@@ -36,7 +38,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
-    // Hyper starts this timer when it waits for a request's head, idle or not.
+    // Hyper arms this timer whenever it waits for a request's head: when the connection opens,
+    // and again each time a kept-alive connection goes idle after a response (hyper 1.12,
+    // `proto/h1/conn.rs`: `State::idle` asks for another read, and `poll_read_head` starts the
+    // timer). So no connection idles longer than this; `Activity` below only closes an idle one
+    // sooner, when the keep-alive timeout is the shorter, as it is by default (5 s, 10 s).
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let graceful = GracefulShutdown::new();
@@ -92,6 +98,9 @@ pub async fn serve(
 }
 
 /// When a connection last did something, to close it once it has sat with no request in it.
+/// Hyper has one timer for "no complete head yet", which cannot tell an idle connection from a
+/// slow head; this is the other. It also ends a connection whose peer stopped reading a
+/// response (nothing written, nothing read), which hyper's header-read timer does not.
 #[derive(Clone)]
 struct Activity(Arc<ActivityState>);
 

@@ -175,24 +175,87 @@ impl Drop for Running {
     }
 }
 
-/// Starts `command` and waits (at most 20 s) until it listens on `port`.
+/// A port nothing listens on now: the one the kernel picks for a listener on port 0, closed
+/// again at once, and not one this test binary has had before (its tests run side by side).
+/// Another process may take it before the server binds it: `start` then fails rather than
+/// test another server.
+pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
+/// Starts `command` and waits (at most 20 s) until it listens on `port`, and fails unless the
+/// server answering there is this one: its own start-up line says it bound the port, and it
+/// is still running when the port answers.
 pub fn start(mut command: std::process::Command, port: u16) -> Running {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
     // Something else answering there (a server left by another run) would pass for this one.
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "port {port} is taken before the server starts"
     );
+    // The start-up line is logged at info; keep whatever else the test asked for.
+    let filter = command
+        .get_envs()
+        .find(|(key, _)| *key == "RUST_LOG")
+        .and_then(|(_, value)| value)
+        .map_or_else(|| "error".to_string(), |v| v.to_string_lossy().into_owned());
+    command
+        .env("RUST_LOG", format!("{filter},leadistry=info"))
+        .stderr(std::process::Stdio::piped());
     let mut child = command.spawn().expect("server starts");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    let (lines, received) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("piped");
+    // Reads stderr to its end, so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let listening = format!("listening on http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut printed = String::new();
+    loop {
+        match received.recv_timeout(Duration::from_millis(50)) {
+            Ok(line) if line.contains(&listening) => break,
+            Ok(line) => {
+                printed.push_str(&line);
+                printed.push('\n');
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                let status = child.wait().expect("exit status");
+                panic!("the server exited ({status}) before it listened:\n{printed}");
+            }
+        }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("the server exited: {status}");
+            panic!("the server exited ({status}) before it listened:\n{printed}");
         }
         assert!(
-            std::time::Instant::now() < deadline,
-            "server did not listen"
+            Instant::now() < deadline,
+            "server did not say it listens on {port}:\n{printed}"
         );
-        std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        matches!(child.try_wait(), Ok(None)),
+        "the server exited after it listened:\n{printed}"
+    );
     Running(child)
 }
