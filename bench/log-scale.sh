@@ -145,7 +145,7 @@ export_rows() {
 sqlite_generate() {
   local file=$1 from=$2 count=$3 t0
   t0=$(seconds)
-  sqlite3 "$file" <<SQL
+  sqlite3 "$file" >/dev/null <<SQL
 PRAGMA synchronous = OFF;
 PRAGMA cache_size = -262144;
 WITH RECURSIVE n(i) AS (SELECT $from UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $from + $count)

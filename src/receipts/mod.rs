@@ -216,13 +216,15 @@ impl Store {
         self.prune_in_batches(before, PRUNE_BATCH, |_| {}).await
     }
 
-    /// Deletes receipts decided before `before`, oldest first, about `batch` at a time (with
-    /// the rest of the last batch's second), each batch a statement of its own; returns how
-    /// many, and tells `progress` the count so far after each batch.
+    /// Deletes receipts decided before `before`, oldest first, in batches of at most `batch`
+    /// (and the rest of the last batch's second), each batch a statement of its own; returns
+    /// how many, and tells `progress` the count so far after each batch.
     ///
-    /// Between two batches it waits as long as the batch took: SQLite has one writer, and the
-    /// server's saves get the log at least half the time. Stopped at any point, it leaves
-    /// whole batches deleted and the rest as it was; run again, it goes on.
+    /// A batch holds SQLite's one write lock while it runs: batches are made smaller while
+    /// one takes longer than [`PRUNE_BATCH_TIME`], larger (up to `batch`) while one takes less
+    /// than half of it, and between two batches it waits as long as the last one took, so
+    /// that the server's saves get the log at least half the time. Stopped at any point, it
+    /// leaves whole batches deleted and the rest as it was; run again, it goes on.
     pub async fn prune_in_batches(
         &self,
         before: i64,
@@ -230,6 +232,8 @@ impl Store {
         mut progress: impl FnMut(u64),
     ) -> Result<u64, StoreError> {
         let batch = batch.max(1);
+        let smallest = batch.min(PRUNE_BATCH_SMALLEST);
+        let mut size = batch.min(PRUNE_BATCH_FIRST);
         // Everything before `from` is already deleted: each batch starts where the last
         // ended, without walking again through what it deleted (PostgreSQL keeps dead
         // entries in its index until vacuum).
@@ -244,7 +248,7 @@ impl Store {
             )
             .bind(from)
             .bind(before)
-            .bind(i64::from(batch) - 1)
+            .bind(i64::from(size) - 1)
             .fetch_optional(&self.pool)
             .await?;
             // `last < before`, so `last + 1` cannot overflow.
@@ -263,7 +267,13 @@ impl Store {
                 return Ok(deleted);
             }
             from = until;
-            tokio::time::sleep(started.elapsed().max(Duration::from_millis(1))).await;
+            let took = started.elapsed();
+            if took > PRUNE_BATCH_TIME {
+                size = (size / 2).max(smallest);
+            } else if took < PRUNE_BATCH_TIME / 2 {
+                size = size.saturating_mul(2).min(batch);
+            }
+            tokio::time::sleep(took.max(Duration::from_millis(1))).await;
         }
     }
 
@@ -284,9 +294,13 @@ impl Store {
     }
 }
 
-/// How many receipts one batch of [`Store::prune`] deletes: a few milliseconds of SQLite's
-/// write lock on a laptop's disk.
-pub const PRUNE_BATCH: u32 = 2_000;
+/// The most receipts one batch of [`Store::prune`] deletes.
+pub const PRUNE_BATCH: u32 = 5_000;
+/// How many the first batch deletes, and the fewest a batch deletes.
+const PRUNE_BATCH_FIRST: u32 = 500;
+const PRUNE_BATCH_SMALLEST: u32 = 50;
+/// How long a batch of [`Store::prune`] may hold the log: what a save may have to wait.
+pub const PRUNE_BATCH_TIME: Duration = Duration::from_millis(40);
 
 fn receipt_of(row: &AnyRow) -> Result<Receipt, sqlx::Error> {
     Ok(Receipt {
