@@ -6,10 +6,14 @@ pub mod cli;
 use crate::catalog::{Category, CATALOG};
 use crate::consent::decision::Decision;
 use crate::wording::WORDING;
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{any::AnyPoolOptions, AnyPool, Row};
-use std::time::Duration;
+use sqlx::{
+    any::{AnyPoolOptions, AnyRow},
+    AnyPool, Row,
+};
+use std::time::{Duration, Instant};
 
 /// One decision as the log keeps it: no IP address, no user agent, nothing else.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -181,39 +185,96 @@ impl Store {
         Ok(())
     }
 
-    /// Receipts decided in `[since, until)`, oldest first.
-    pub async fn export(&self, since: i64, until: i64) -> Result<Vec<Receipt>, StoreError> {
-        let rows = sqlx::query(
+    /// Receipts decided in `[since, until)`, oldest first, as the database hands them over:
+    /// nothing is held but the row being read, whatever the size of the log.
+    pub fn receipts(
+        &self,
+        since: i64,
+        until: i64,
+    ) -> impl Stream<Item = Result<Receipt, StoreError>> + Send + '_ {
+        // Through the decided_at index; SQLite sorts only the receipts of one second by id.
+        sqlx::query(
             "SELECT consent_id, decided_at, policy_revision, policy_fingerprint, choices, method \
              FROM consent_receipts WHERE decided_at >= $1 AND decided_at < $2 \
              ORDER BY decided_at, consent_id",
         )
         .bind(since)
         .bind(until)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Receipt {
-                    consent_id: row.try_get(0)?,
-                    decided_at: row.try_get(1)?,
-                    policy_revision: row.try_get(2)?,
-                    policy_fingerprint: row.try_get(3)?,
-                    choices: row.try_get(4)?,
-                    method: row.try_get(5)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError)
+        .fetch(&self.pool)
+        .map(|row| row.and_then(|row| receipt_of(&row)).map_err(StoreError))
     }
 
-    /// Deletes receipts decided before `before`; returns how many.
+    /// Receipts decided in `[since, until)`, oldest first, collected: for small ranges; the
+    /// `export` command streams them with [`Store::receipts`].
+    pub async fn export(&self, since: i64, until: i64) -> Result<Vec<Receipt>, StoreError> {
+        self.receipts(since, until).try_collect().await
+    }
+
+    /// Deletes receipts decided before `before`; returns how many. In batches, as
+    /// [`Store::prune_in_batches`] with [`PRUNE_BATCH`].
     pub async fn prune(&self, before: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM consent_receipts WHERE decided_at < $1")
+        self.prune_in_batches(before, PRUNE_BATCH, |_| {}).await
+    }
+
+    /// Deletes receipts decided before `before`, oldest first, in batches of at most `batch`
+    /// (and the rest of the last batch's second), each batch a statement of its own; returns
+    /// how many, and tells `progress` the count so far after each batch.
+    ///
+    /// A batch holds SQLite's one write lock while it runs: batches are made smaller while
+    /// one takes longer than [`PRUNE_BATCH_TIME`], larger (up to `batch`) while one takes less
+    /// than half of it, and between two batches it waits as long as the last one took, so
+    /// that the server's saves get the log at least half the time. Stopped at any point, it
+    /// leaves whole batches deleted and the rest as it was; run again, it goes on.
+    pub async fn prune_in_batches(
+        &self,
+        before: i64,
+        batch: u32,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        let batch = batch.max(1);
+        let smallest = batch.min(PRUNE_BATCH_SMALLEST);
+        let mut size = batch.min(PRUNE_BATCH_FIRST);
+        // Everything before `from` is already deleted: each batch starts where the last
+        // ended, without walking again through what it deleted (PostgreSQL keeps dead
+        // entries in its index until vacuum).
+        let mut from = i64::MIN;
+        let mut deleted = 0;
+        loop {
+            // The second of the batch-th oldest receipt left, if there are that many.
+            let last: Option<i64> = sqlx::query_scalar(
+                "SELECT decided_at FROM consent_receipts \
+                 WHERE decided_at >= $1 AND decided_at < $2 \
+                 ORDER BY decided_at LIMIT 1 OFFSET $3",
+            )
+            .bind(from)
             .bind(before)
+            .bind(i64::from(size) - 1)
+            .fetch_optional(&self.pool)
+            .await?;
+            // `last < before`, so `last + 1` cannot overflow.
+            let until = last.map_or(before, |last| last + 1);
+            let started = Instant::now();
+            let done = sqlx::query(
+                "DELETE FROM consent_receipts WHERE decided_at >= $1 AND decided_at < $2",
+            )
+            .bind(from)
+            .bind(until)
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected())
+            deleted += done.rows_affected();
+            progress(deleted);
+            if last.is_none() {
+                return Ok(deleted);
+            }
+            from = until;
+            let took = started.elapsed();
+            if took > PRUNE_BATCH_TIME {
+                size = (size / 2).max(smallest);
+            } else if took < PRUNE_BATCH_TIME / 2 {
+                size = size.saturating_mul(2).min(batch);
+            }
+            tokio::time::sleep(took.max(Duration::from_millis(1))).await;
+        }
     }
 
     /// The fingerprint stored with the newest receipt of a revision.
@@ -231,6 +292,25 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The most receipts one batch of [`Store::prune`] deletes.
+pub const PRUNE_BATCH: u32 = 5_000;
+/// How many the first batch deletes, and the fewest a batch deletes.
+const PRUNE_BATCH_FIRST: u32 = 500;
+const PRUNE_BATCH_SMALLEST: u32 = 50;
+/// How long a batch of [`Store::prune`] may hold the log: what a save may have to wait.
+pub const PRUNE_BATCH_TIME: Duration = Duration::from_millis(40);
+
+fn receipt_of(row: &AnyRow) -> Result<Receipt, sqlx::Error> {
+    Ok(Receipt {
+        consent_id: row.try_get(0)?,
+        decided_at: row.try_get(1)?,
+        policy_revision: row.try_get(2)?,
+        policy_fingerprint: row.try_get(3)?,
+        choices: row.try_get(4)?,
+        method: row.try_get(5)?,
+    })
 }
 
 /// `sqlite://data/x.sqlite?mode=rwc` needs `data/` to exist.
