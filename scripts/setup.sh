@@ -76,7 +76,8 @@ fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (compiles from source: about 3 minutes)"
-  install_crate_with_pin wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10
+  # Without its default TLS (rustls, ring): the project never lets it download anything.
+  install_crate_with_pin wasm-bindgen-cli "$WASM_BINDGEN_VERSION" webpki-roots 1.0.10 --no-default-features
 else
   say "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
 fi

@@ -180,7 +180,10 @@ impl Config {
     /// see `keys::default_key`).
     pub fn take_consent_keys(&mut self) -> Result<ConsentKeys, ConfigError> {
         let previous = std::mem::take(&mut self.site.consent_previous_keys);
-        match std::mem::take(&mut self.site.consent_key).into_iter().next() {
+        match std::mem::take(&mut self.site.consent_key)
+            .into_iter()
+            .next()
+        {
             Some(current) => Ok(ConsentKeys { current, previous }),
             None => keys::default_key(&self.site.database_url)
                 .map(ConsentKeys::new)
