@@ -88,7 +88,7 @@ test.describe('R11 Global Privacy Control', () => {
 test.describe('R11 a refusal by Global Privacy Control needs no proof', () => {
   test.use({ extraHTTPHeaders: { 'Sec-GPC': '1' } });
   // A server and a consent log of this test's own, so that it can count every receipt.
-  const own = ownServer({ hydrated: 3105, ssr: 3106 }, () => ({
+  const own = ownServer(() => ({
     DATABASE_URL: `sqlite://${path.join(os.tmpdir(), `leadistry-gpc-${test.info().project.name}-${Date.now()}.sqlite`)}?mode=rwc`,
   }));
 
