@@ -1,9 +1,17 @@
 import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { SERVER_ENV } from './server-env';
+import { SERVER_ENV, listeningLine } from './server-env';
 
-const port = Number(process.env.E2E_PORT ?? 3100);
+// The port of the server under test: E2E_PORT, or one free now (the system's pick for a
+// listener on port 0, closed again). Kept in the environment so that the test workers, which
+// load this file again, use the same one.
+process.env.E2E_PORT ??= execFileSync(process.execPath, [
+  '-e',
+  "const s = require('net').createServer().listen(0, '127.0.0.1', () => { process.stdout.write(String(s.address().port)); s.close(); });",
+]).toString();
+const port = Number(process.env.E2E_PORT);
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.resolve(__dirname, '..', 'target');
 // The test script builds a release and says which binary to run; default to that build.
 const server = process.env.LEADISTRY_SERVER_BIN ?? path.join(targetDir, 'release', 'leadistry');
@@ -43,8 +51,10 @@ export default defineConfig({
   webServer: {
     command: server,
     cwd: path.resolve(__dirname, '..'),
-    url: `http://127.0.0.1:${port}/`,
-    reuseExistingServer: false,
+    // Ready when the server started here says it listens on the port: a server that was
+    // already there cannot pass for it (this one then fails to bind and exits). No `url`:
+    // Playwright takes whichever comes first, the URL answering or the line.
+    wait: { stderr: new RegExp(listeningLine(port).replace(/[.]/g, '\\.') + '$', 'm') },
     timeout: 60_000,
     stdout: 'ignore',
     stderr: 'pipe',

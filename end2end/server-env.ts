@@ -9,7 +9,9 @@ export const CLARITY_PROJECT = 'e2etest123';
 export const POLICY_REVISION = 2;
 
 export const SERVER_ENV = {
-  RUST_LOG: 'warn',
+  // Warnings, and the site's start-up line (see `listeningLine`) but not its line per saved
+  // decision.
+  RUST_LOG: 'warn,leadistry=info,leadistry::consent=warn',
   // A Clarity project, so the gate has something to load (the tag itself is intercepted),
   // and revision 2, so tests can present a decision made on revision 1.
   LEADISTRY_CLARITY_PROJECT_ID: CLARITY_PROJECT,
@@ -20,3 +22,8 @@ export const SERVER_ENV = {
   LEADISTRY_SAVES_PER_MINUTE: '60000',
   LEADISTRY_SAVES_BURST: '10000',
 };
+
+/** What a server under test says on stderr once it has bound `port` (tracing's info line
+ * from the server's start-up). Seen from the process a test started, it proves that the
+ * server answering there is that one, not one left over from another run. */
+export const listeningLine = (port: number) => `listening on http://127.0.0.1:${port}`;

@@ -4,7 +4,7 @@ import { ownServer } from './server';
 test.describe.configure({ mode: 'serial' });
 
 // A server of this file's own, so that stopping it disturbs no other test.
-const own = ownServer({ hydrated: 3101, ssr: 3102 });
+const own = ownServer();
 
 test('restarting the server during a visit loses nothing', async ({ page, context, consoleErrors }) => {
   // A late request (the favicon, say) may meet the server while it is down.

@@ -8,7 +8,7 @@ import { CONSENT_KEY, CLARITY_PROJECT, POLICY_REVISION } from '../server-env';
 export type ClarityProbe = { requests: number; calls: unknown[][] };
 
 /** Browser console errors; a test that provokes one on purpose says which with `expect`. */
-export type ConsoleErrors = { errors: string[]; expect: (pattern: RegExp) => void };
+export type ConsoleErrors = { expect: (pattern: RegExp) => void };
 
 type Fixtures = { consoleErrors: ConsoleErrors; clarity: ClarityProbe };
 
@@ -27,19 +27,32 @@ const CLARITY_STUB = `(function () {
 
 export const test = base.extend<Fixtures>({
   // Every test fails on a console error or an uncaught page error: that is how a hydration
-  // mismatch or a panic in the WASM shows.
+  // mismatch or a panic in the WASM shows. The one console error no test need expect is the
+  // 404 page's own status (Chromium reports a page that answers 404 as a resource that
+  // failed to load); any other 404, a missing file on any page, fails whatever a test expects.
   consoleErrors: [
     async ({ page }, use) => {
-      const errors: string[] = [];
+      const errors: { text: string; url: string }[] = [];
       const expected: RegExp[] = [];
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+      const notFoundPages = new Set<string>();
+      page.on('response', (response) => {
+        const request = response.request();
+        if (response.status() === 404 && request.isNavigationRequest() && request.frame() === page.mainFrame()) {
+          notFoundPages.add(response.url());
+        }
       });
-      page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push({ text: `console: ${msg.text()}`, url: msg.location().url });
+      });
+      page.on('pageerror', (err) => errors.push({ text: `pageerror: ${err.message}`, url: page.url() }));
       // Nothing may reach the internet from a test.
       await page.context().route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) => route.abort());
-      await use({ errors, expect: (pattern) => expected.push(pattern) });
-      const unexpected = errors.filter((e) => !expected.some((pattern) => pattern.test(e)));
+      await use({ expect: (pattern) => expected.push(pattern) });
+      const unexpected = errors
+        .filter(({ text, url }) =>
+          /status of 404/.test(text) ? !notFoundPages.has(url) : !expected.some((pattern) => pattern.test(text)),
+        )
+        .map(({ text, url }) => `${text} (${url})`);
       expect(unexpected, 'browser console errors').toEqual([]);
     },
     { auto: true },

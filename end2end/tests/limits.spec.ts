@@ -4,7 +4,7 @@ import { ownServer } from './server';
 test.describe.configure({ mode: 'serial' });
 
 // A server of this file's own that lets a client save once, then once a minute.
-const own = ownServer({ hydrated: 3103, ssr: 3104 }, () => ({
+const own = ownServer(() => ({
   LEADISTRY_SAVES_PER_MINUTE: '1',
   LEADISTRY_SAVES_BURST: '1',
 }));

@@ -30,9 +30,8 @@ async function holdWasm(page: Page) {
   return release;
 }
 
-test('without JavaScript nothing but HTML and CSS is downloaded, on any page', async ({ page, context, consoleErrors }) => {
+test('without JavaScript nothing but HTML and CSS is downloaded, on any page', async ({ page, context }) => {
   test.skip(hydratedProject(), 'checks the JavaScript-off project');
-  consoleErrors.expect(/status of 404/);
   const bundle = bundleRequests(page);
   for (const state of ['undecided', 'decided']) {
     if (state === 'decided') await setConsentCookie(context, consentValue({ analytics: false }));
@@ -45,21 +44,35 @@ test('without JavaScript nothing but HTML and CSS is downloaded, on any page', a
 /** Every layout shift in the document, user-initiated ones included (CLS would leave those
  * out), with what moved, for the message when there is one. */
 const shifts = (page: Page) =>
-  page.evaluate(() => (window as unknown as { __shifts: { value: number; moved: string[] } }).__shifts);
+  page.evaluate(
+    () =>
+      (window as unknown as { __shifts: { value: number; moved: string[]; firstWidth: number; painted: string[] } })
+        .__shifts,
+  );
 
 for (const viewport of [{ width: 375, height: 812 }, { width: 1280, height: 800 }]) {
   test.describe(`${viewport.width} px`, () => {
+    // A context option: the context is made with this viewport, not resized afterwards, so
+    // the site's first document starts at this width (checked below), in the new renderer
+    // process its COOP header asks for too. No retry: any shift fails the test. The rare
+    // shifts seen under heavy CPU load were not of the width: Chromium painted the page
+    // before it was all parsed (first paint before DOMContentLoaded), and the header's
+    // navigation or the banner grew as the rest arrived; a visitor on a slow device sees
+    // that too, so the message gives the paint and parse times.
     test.use({ viewport });
-    // Twice in some 400 runs under load, at 375 px only, the banner moved by about the
-    // height it has at 1280 px, Playwright's default width: most likely the first frame of
-    // the new renderer process (COOP) drawn before the viewport was emulated there. A
-    // banner that really moves fails both tries (checked by making it static).
-    test.describe.configure({ retries: 1 });
 
     test('nothing moves: no layout shift at load, nor when the banner goes after Accept', async ({ page, clarity }) => {
       await page.addInitScript(() => {
-        const shifts = { value: 0, moved: [] as string[] };
+        const shifts = { value: 0, moved: [] as string[], firstWidth: innerWidth, painted: [] as string[] };
         (window as unknown as { __shifts: typeof shifts }).__shifts = shifts;
+        // When the first paint came, and the end of parsing, for the message when a shift is
+        // of a page painted before all of it had arrived.
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) shifts.painted.push(`${entry.name} at ${Math.round(entry.startTime)} ms`);
+        }).observe({ type: 'paint', buffered: true });
+        document.addEventListener('DOMContentLoaded', () =>
+          shifts.painted.push(`DOMContentLoaded at ${Math.round(performance.now())} ms`),
+        );
         new PerformanceObserver((list) => {
           type Source = { node?: Element; previousRect: DOMRectReadOnly; currentRect: DOMRectReadOnly };
           const box = (r: DOMRectReadOnly) => `${r.x},${r.y} ${r.width}×${r.height}`;
@@ -77,13 +90,17 @@ for (const viewport of [{ width: 375, height: 812 }, { width: 1280, height: 800 
       if (hydratedProject()) await expect(hydrated(page)).toHaveCount(1);
       await page.waitForTimeout(300);
       expect(await page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('layout-shift')), 'the browser reports shifts').toBe(true);
-      expect(await shifts(page), 'at load').toEqual({ value: 0, moved: [] });
+      const { firstWidth, painted, ...atLoad } = await shifts(page);
+      // Were the page first laid out at another width, a shift would be the test's, not the site's.
+      expect(firstWidth, 'the width the document started at').toBe(viewport.width);
+      expect(atLoad, `at load (${painted.join(', ')})`).toEqual({ value: 0, moved: [] });
       await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
       await expect(banner(page)).toHaveCount(0);
       if (hydratedProject()) await expect.poll(() => clarity.requests).toBe(1);
       await page.waitForTimeout(300);
       const after = hydratedProject() ? 'after Accept, in place' : 'on the page after the post';
-      expect(await shifts(page), after).toEqual({ value: 0, moved: [] });
+      const { firstWidth: _, painted: __, ...afterAccept } = await shifts(page);
+      expect(afterAccept, after).toEqual({ value: 0, moved: [] });
     });
   });
 }
