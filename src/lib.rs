@@ -3,8 +3,8 @@
 //! Pages render on the server only. The browser hydrates the islands (the consent controls,
 //! in `components::consent`), so the WASM holds those and nothing of the router or pages.
 //!
-//! Dependencies point one way: `server` → `app`, `routes` → `components` → `consent`,
-//! `analytics`, `state` → `catalog`, `wording`, `date`, `config`, `assets`;
+//! Dependencies point one way: `server`, `cli` → `app`, `routes` → `components` → `consent`,
+//! `analytics`, `receipts`, `stats`, `state` → `catalog`, `wording`, `date`, `config`, `assets`;
 //! `tests/architecture.rs` checks that no file imports one that imports it back.
 
 // The page's view type, nested inside an island, is deeper than the default limit allows.
@@ -22,6 +22,8 @@ pub mod app;
 #[cfg(feature = "ssr")]
 pub mod assets;
 #[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod content;
@@ -33,6 +35,8 @@ pub mod routes;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod stats;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -34,7 +34,7 @@ impl Failure {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use clap::Parser;
-    use leadistry::receipts::cli::Cli;
+    use leadistry::cli::Cli;
     use std::process::ExitCode;
 
     let command = Cli::parse().command.unwrap_or_default();
@@ -48,10 +48,11 @@ async fn main() -> std::process::ExitCode {
 }
 
 #[cfg(feature = "ssr")]
-async fn run(command: leadistry::receipts::cli::Command) -> Result<(), Failure> {
+async fn run(command: leadistry::cli::Command) -> Result<(), Failure> {
     use leadistry::{
+        cli::{self, Command},
         config::Config,
-        receipts::{cli, cli::Command, ConsentLog, Store},
+        receipts::{ConsentLog, Store},
         server,
     };
 
@@ -82,6 +83,21 @@ async fn run(command: leadistry::receipts::cli::Command) -> Result<(), Failure> 
         Command::Prune => cli::prune(
             &open_log(&config).await?,
             config.site.receipt_retention_days,
+        )
+        .await
+        .map_err(Failure::other),
+        Command::Stats {
+            since,
+            until,
+            by,
+            format,
+            svg,
+        } => cli::stats(
+            &open_log(&config).await?,
+            (since, until),
+            by,
+            format,
+            svg.as_deref(),
         )
         .await
         .map_err(Failure::other),

@@ -4,6 +4,7 @@
 use crate::assets::Assets;
 use crate::config::{keys::ConsentKeys, SiteSettings};
 use crate::receipts::ConsentLog;
+use crate::stats::counters::Counters;
 use axum::extract::FromRef;
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use leptos::{config::LeptosOptions, prelude::use_context};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub log: ConsentLog,
     pub limiter: SaveLimiter,
     pub assets: Assets,
+    /// What this instance counted that receipts cannot show, not yet in the log.
+    pub counters: Counters,
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
         Self {
             assets: Assets::read(&leptos),
             limiter: SaveLimiter::new(&settings),
+            counters: Counters::new(settings.policy_revision),
             leptos,
             settings: Arc::new(settings),
             keys: Arc::new(keys),

@@ -679,6 +679,7 @@ async fn export_and_prune(log: Store) {
             decided_at: at,
             policy_revision: 1,
             policy_fingerprint: "f".repeat(64),
+            replaces: String::new(),
             choices: "{}".into(),
             method: "form".into(),
         };

@@ -7,9 +7,9 @@
 mod common;
 
 use common::{block_on, server_on, sqlite_url};
-use leadistry::receipts::{
+use leadistry::{
     cli::{export_to, write, Format},
-    Receipt, Store,
+    receipts::{Receipt, Store},
 };
 use std::{
     io::{BufRead, BufReader, Read},
@@ -179,6 +179,7 @@ leave"#,
         policy_fingerprint: "ab".repeat(32),
         choices: choices.to_string(),
         method: "settings".into(),
+        replaces: String::new(),
     })
     .collect()
 }

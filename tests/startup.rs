@@ -52,6 +52,7 @@ fn receipt(n: i64, decided_at: i64) -> Receipt {
         policy_fingerprint: "f".repeat(64),
         choices: "{}".into(),
         method: "form".into(),
+        replaces: String::new(),
     }
 }
 

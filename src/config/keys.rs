@@ -22,6 +22,24 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+/// The bearer token the operator listener asks for; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OperatorToken(pub String);
+
+impl fmt::Debug for OperatorToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OperatorToken(…)")
+    }
+}
+
+impl OperatorToken {
+    /// At least 16 visible ASCII characters (a header value, no spaces).
+    pub fn parse(text: &str) -> Option<Self> {
+        let ok = text.len() >= 16 && text.bytes().all(|b| b.is_ascii_graphic());
+        ok.then(|| Self(text.to_string()))
+    }
+}
+
 impl SecretKey {
     /// A key written in base64 (standard or URL-safe, padding optional), e.g. the output
     /// of `openssl rand -base64 32`. The error never repeats the key.

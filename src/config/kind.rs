@@ -158,6 +158,27 @@ impl Kind for Keys {
     }
 }
 
+/// A secret text (a bearer token): never printed, not even in an error; empty means not set.
+pub struct Secret<T>(pub Text<T>);
+
+impl<T> Kind for Secret<T> {
+    type Value = Option<T>;
+    fn parse(&self, text: &str) -> Result<Option<T>, Refusal> {
+        self.0
+            .parse(text)
+            .map_err(|_| Refusal::Reason(format!("expected {}", self.0.allowed)))
+    }
+    fn allowed(&self) -> String {
+        self.0.allowed()
+    }
+    fn summary(&self) -> String {
+        self.0.summary()
+    }
+    fn secret(&self) -> bool {
+        true
+    }
+}
+
 fn items(text: &str) -> impl Iterator<Item = &str> {
     text.split(',')
         .map(str::trim)

@@ -10,11 +10,16 @@ pub mod kind;
 pub mod origin;
 
 use ipnet::IpNet;
-use keys::{ConsentKeys, SecretKey};
-use kind::{count, seconds, whole, Keys, Kind, List, Refusal, Required, Text};
+use keys::{ConsentKeys, OperatorToken, SecretKey};
+use kind::{count, seconds, whole, Keys, Kind, List, Refusal, Required, Secret, Text};
 use leptos::config::{get_configuration, LeptosOptions};
 use origin::Origin;
-use std::{fmt::Write, net::IpAddr, path::PathBuf, time::Duration};
+use std::{
+    fmt::Write,
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 
 /// Default location of the configuration file, relative to the working directory.
 pub const DEFAULT_CONFIG_PATH: &str = "Leptos.toml";
@@ -116,6 +121,12 @@ settings! {
         "Connections served at once; more wait in the kernel's queue. The server raises its file-descriptor limit, and lowers this to fit it if needed.";
     shutdown_timeout: Duration = "shutdown-timeout-secs", "10", seconds(0, 3600),
         "After SIGTERM or SIGINT, seconds that requests in progress may take to finish before the server exits.";
+    operator_addr: Option<SocketAddr> = "operator-addr", "",
+        Text { valid: |text| text.parse::<SocketAddr>().ok(), allowed: "an address and port such as 127.0.0.1:9464, or \"\" for none", summary: "`host:port`, or `\"\"`" },
+        "The operator listener (`/metrics`, `/healthz`, `/readyz`, `/stats`, `/stats.json`); empty: none. Off a loopback address it needs `operator-token`, or the server refuses to start.";
+    operator_token: Option<OperatorToken> = "operator-token", "",
+        Secret(Text { valid: OperatorToken::parse, allowed: "at least 16 visible ASCII characters, no spaces", summary: "16+ visible ASCII characters" }),
+        "The token `/metrics` and the statistics ask for (`Authorization: Bearer …`); `/healthz` and `/readyz` answer without it. Put it in `LEADISTRY_OPERATOR_TOKEN`.";
 }
 
 const MAX_RECEIPT_RETENTION_DAYS: u32 = 3650;
@@ -229,6 +240,18 @@ impl SiteSettings {
         {
             let text = self.receipt_retention_days.to_string();
             return Err(sources.invalid("receipt-retention-days", &text, &retention.allowed()));
+        }
+        let exposed = self
+            .operator_addr
+            .is_some_and(|addr| !addr.ip().is_loopback());
+        if exposed && self.operator_token.is_none() {
+            return Err(ConfigError {
+                key: "leadistry.operator-token".into(),
+                message: "operator-addr is not a loopback address: set operator-token (in \
+                          LEADISTRY_OPERATOR_TOKEN) so that only the operator reads the metrics \
+                          and statistics"
+                    .into(),
+            });
         }
         if self.consent_key.is_empty() && !self.consent_previous_keys.is_empty() {
             return Err(ConfigError {

@@ -28,9 +28,9 @@ pub async fn save_consent(#[server(flatten)] form: ConsentForm) -> Result<Saved,
     use super::{
         decision::ConsentId,
         redirect::safe_return_path,
-        server::{cookie, is_plain_form},
+        server::{cookie, is_plain_form, VisitorConsent},
     };
-    use crate::{receipts::RecordError, state::AppState};
+    use crate::{receipts::RecordError, state::AppState, stats::counters::Counter};
     use http::{header::SET_COOKIE, request::Parts, StatusCode};
     use leptos_axum::ResponseOptions;
 
@@ -51,12 +51,18 @@ pub async fn save_consent(#[server(flatten)] form: ConsentForm) -> Result<Saved,
         analytics: choice.analytics,
         method: choice.method,
     };
+    // The decision this one replaces: the visitor's own, if it still counted.
+    let replaced = parts
+        .extensions
+        .get::<VisitorConsent>()
+        .and_then(|visitor| visitor.0.decision.as_ref());
     // Proof first: a decision that is not in the log is not saved at all.
-    if let Err(error) = state.log.record(&decision).await {
-        let retry_after = match error {
-            RecordError::Busy => 1,
-            RecordError::Store(_) => 5,
+    if let Err(error) = state.log.record(&decision, replaced).await {
+        let (retry_after, counter) = match error {
+            RecordError::Busy => (1, Counter::QueueFull),
+            RecordError::Store(_) => (5, Counter::StoreFailed),
         };
+        state.counters.add(counter);
         tracing::error!(%error, "consent receipt not written; the decision was not saved");
         return Err(SaveError::not_recorded(retry_after).answer());
     }
@@ -69,7 +75,15 @@ pub async fn save_consent(#[server(flatten)] form: ConsentForm) -> Result<Saved,
             response.append_header(SET_COOKIE, expired);
         }
     }
-    tracing::info!(id = %decision.id, analytics = decision.analytics, method = decision.method.label(), "consent saved");
+    let choice = if decision.analytics {
+        "granted"
+    } else {
+        "denied"
+    };
+    let method = decision.method.label();
+    metrics::counter!("leadistry_consent_saves_total", "choice" => choice, "method" => method)
+        .increment(1);
+    tracing::info!(id = %decision.id, analytics = decision.analytics, method, "consent saved");
     if plain_form {
         // See Other: the browser follows a POST's answer with a GET of the page.
         leptos_axum::redirect(safe_return_path(form.return_to.as_deref()));

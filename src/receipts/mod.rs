@@ -1,8 +1,6 @@
 //! Consent receipts: proof of every decision (GDPR Art. 7(1)), appended before the visitor is
 //! told it was saved. SQLite by default; PostgreSQL for several instances of the site.
 
-pub mod cli;
-
 use crate::catalog::{Category, CATALOG};
 use crate::consent::decision::Decision;
 use crate::wording::WORDING;
@@ -28,10 +26,15 @@ pub struct Receipt {
     pub choices: String,
     /// `banner`, `settings` or `form`.
     pub method: String,
+    /// The consent id of the decision this one replaces (the visitor's earlier decision that
+    /// still counted), or empty for a first decision.
+    pub replaces: String,
 }
 
 impl Receipt {
-    pub fn of(decision: &Decision, fingerprint: &str) -> Self {
+    /// The receipt of `decision`, made by a visitor whose earlier decision `replaced` still
+    /// counted, if there was one.
+    pub fn of(decision: &Decision, fingerprint: &str, replaced: Option<&Decision>) -> Self {
         let choices: serde_json::Map<String, serde_json::Value> = CATALOG
             .iter()
             .map(|c| {
@@ -50,8 +53,20 @@ impl Receipt {
             policy_fingerprint: fingerprint.to_string(),
             choices: serde_json::Value::Object(choices).to_string(),
             method: decision.method.label().to_string(),
+            replaces: replaced.map(|d| d.id.to_string()).unwrap_or_default(),
         }
     }
+
+    /// Whether it grants analytics, as its choices say.
+    pub fn grants_analytics(&self) -> bool {
+        grants_analytics(&self.choices)
+    }
+}
+
+/// Whether receipt choices grant analytics: the test the migration's backfill makes with
+/// `LIKE '%"analytics":"granted"%'`.
+fn grants_analytics(choices: &str) -> bool {
+    choices.contains(r#""analytics":"granted""#)
 }
 
 /// The fingerprint of the policy as shown: SHA-256 of the cookie catalog and of every
@@ -104,13 +119,34 @@ impl ConsentLog {
         }
     }
 
-    /// Appends the receipt of a decision; it is durable when this returns `Ok`.
-    pub async fn record(&self, decision: &Decision) -> Result<(), RecordError> {
+    /// Appends the receipt of a decision (made by a visitor whose earlier decision
+    /// `replaced` still counted); it is durable when this returns `Ok`.
+    pub async fn record(
+        &self,
+        decision: &Decision,
+        replaced: Option<&Decision>,
+    ) -> Result<(), RecordError> {
         let _place = self.queue.try_acquire().map_err(|_| RecordError::Busy)?;
-        self.store
-            .append(&Receipt::of(decision, &self.fingerprint))
-            .await?;
-        Ok(())
+        let queued = metrics::gauge!("leadistry_receipt_queue_depth");
+        queued.increment(1.0);
+        let started = Instant::now();
+        let written = self
+            .store
+            .append(&Receipt::of(decision, &self.fingerprint, replaced))
+            .await;
+        metrics::histogram!("leadistry_receipt_write_seconds").record(started.elapsed());
+        queued.decrement(1.0);
+        Ok(written?)
+    }
+
+    /// Whether the log takes writes now: a place in the queue, and a write that succeeds
+    /// within `within`.
+    pub async fn takes_writes(&self, within: Duration) -> bool {
+        let Ok(_place) = self.queue.try_acquire() else {
+            return false;
+        };
+        let probe = self.store.probe(crate::date::now() as i64);
+        matches!(tokio::time::timeout(within, probe).await, Ok(Ok(())))
     }
 
     /// Warns when the catalog or the wording changed but the policy revision did not.
@@ -167,12 +203,13 @@ impl Store {
         Ok(Self { pool })
     }
 
-    /// Appends one receipt; it is durable when this returns `Ok`.
+    /// Appends one receipt, and counts it in its day's figures in the same transaction;
+    /// it is durable when this returns `Ok`.
     pub async fn append(&self, receipt: &Receipt) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO consent_receipts \
-             (consent_id, decided_at, policy_revision, policy_fingerprint, choices, method) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO consent_receipts (consent_id, decided_at, policy_revision, \
+             policy_fingerprint, choices, method, replaces) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&receipt.consent_id)
         .bind(receipt.decided_at)
@@ -180,6 +217,117 @@ impl Store {
         .bind(&receipt.policy_fingerprint)
         .bind(&receipt.choices)
         .bind(&receipt.method)
+        .bind(&receipt.replaces)
+        .execute(&mut *transaction)
+        .await?;
+        // What the replaced decision granted, as its own receipt says (none if pruned).
+        let replaced: Option<String> = match receipt.replaces.as_str() {
+            "" => None,
+            id => {
+                sqlx::query_scalar("SELECT choices FROM consent_receipts WHERE consent_id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *transaction)
+                    .await?
+            }
+        };
+        let granted = receipt.grants_analytics();
+        let had = replaced.as_deref().map(grants_analytics);
+        sqlx::query(
+            "INSERT INTO consent_daily (day, policy_revision, method, analytics, decisions, \
+             withdrawn, regranted) VALUES ($1, $2, $3, $4, 1, $5, $6) \
+             ON CONFLICT (day, policy_revision, method, analytics) DO UPDATE SET \
+             decisions = consent_daily.decisions + 1, \
+             withdrawn = consent_daily.withdrawn + excluded.withdrawn, \
+             regranted = consent_daily.regranted + excluded.regranted",
+        )
+        .bind(receipt.decided_at.div_euclid(DAY))
+        .bind(receipt.policy_revision)
+        .bind(&receipt.method)
+        .bind(i64::from(granted))
+        .bind(i64::from(had == Some(true) && !granted))
+        .bind(i64::from(had == Some(false) && granted))
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// The figures of each day in `[since_day, until_day)` (days since the Unix epoch).
+    pub async fn daily(&self, since_day: i64, until_day: i64) -> Result<Vec<Daily>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day, policy_revision, method, analytics, decisions, withdrawn, regranted \
+             FROM consent_daily WHERE day >= $1 AND day < $2",
+        )
+        .bind(since_day)
+        .bind(until_day)
+        .fetch_all(&self.pool)
+        .await?;
+        let daily = |row: &AnyRow| -> Result<Daily, sqlx::Error> {
+            Ok(Daily {
+                day: row.try_get(0)?,
+                revision: row.try_get(1)?,
+                method: row.try_get(2)?,
+                analytics: row.try_get::<i64, _>(3)? != 0,
+                decisions: row.try_get(4)?,
+                withdrawn: row.try_get(5)?,
+                regranted: row.try_get(6)?,
+            })
+        };
+        Ok(rows.iter().map(daily).collect::<Result<_, _>>()?)
+    }
+
+    /// The counters of each day in `[since_day, until_day)`, all instances added up.
+    pub async fn counters(
+        &self,
+        since_day: i64,
+        until_day: i64,
+    ) -> Result<Vec<Counted>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day, policy_revision, name, value FROM consent_counters \
+             WHERE day >= $1 AND day < $2",
+        )
+        .bind(since_day)
+        .bind(until_day)
+        .fetch_all(&self.pool)
+        .await?;
+        let counted = |row: &AnyRow| -> Result<Counted, sqlx::Error> {
+            Ok(Counted {
+                day: row.try_get(0)?,
+                revision: row.try_get(1)?,
+                name: row.try_get(2)?,
+                value: row.try_get(3)?,
+            })
+        };
+        Ok(rows.iter().map(counted).collect::<Result<_, _>>()?)
+    }
+
+    /// Adds counts to the counters, all or none.
+    pub async fn add_counters(&self, counts: &[Counted]) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        for count in counts {
+            sqlx::query(
+                "INSERT INTO consent_counters (day, policy_revision, name, value) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (day, policy_revision, name) \
+                 DO UPDATE SET value = consent_counters.value + excluded.value",
+            )
+            .bind(count.day)
+            .bind(count.revision)
+            .bind(&count.name)
+            .bind(count.value)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// A write that changes nothing a reader sees: whether the log takes writes.
+    pub async fn probe(&self, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO consent_log_health (id, checked_at) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+        )
+        .bind(now)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -194,8 +342,8 @@ impl Store {
     ) -> impl Stream<Item = Result<Receipt, StoreError>> + Send + '_ {
         // Through the decided_at index; SQLite sorts only the receipts of one second by id.
         sqlx::query(
-            "SELECT consent_id, decided_at, policy_revision, policy_fingerprint, choices, method \
-             FROM consent_receipts WHERE decided_at >= $1 AND decided_at < $2 \
+            "SELECT consent_id, decided_at, policy_revision, policy_fingerprint, choices, method, \
+             replaces FROM consent_receipts WHERE decided_at >= $1 AND decided_at < $2 \
              ORDER BY decided_at, consent_id",
         )
         .bind(since)
@@ -310,7 +458,35 @@ fn receipt_of(row: &AnyRow) -> Result<Receipt, sqlx::Error> {
         policy_fingerprint: row.try_get(3)?,
         choices: row.try_get(4)?,
         method: row.try_get(5)?,
+        replaces: row.try_get(6)?,
     })
+}
+
+/// Seconds in a UTC day: the figures are kept per day since the Unix epoch.
+pub const DAY: i64 = 86_400;
+
+/// One day's decisions of one revision, method and choice of analytics, as counted when
+/// their receipts were written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Daily {
+    pub day: i64,
+    pub revision: i64,
+    pub method: String,
+    pub analytics: bool,
+    pub decisions: i64,
+    /// Decisions that denied analytics and replaced one that granted it.
+    pub withdrawn: i64,
+    /// Decisions that granted analytics and replaced one that denied it.
+    pub regranted: i64,
+}
+
+/// One day's count of one counter under one revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counted {
+    pub day: i64,
+    pub revision: i64,
+    pub name: String,
+    pub value: i64,
 }
 
 /// `sqlite://data/x.sqlite?mode=rwc` needs `data/` to exist.
@@ -368,7 +544,7 @@ mod tests {
             analytics: false,
             method: Method::Form,
         };
-        let receipt = Receipt::of(&decision, "f00d");
+        let receipt = Receipt::of(&decision, "f00d", None);
         assert_eq!(receipt.consent_id, "00000000-0000-0000-0000-000000000abc");
         assert_eq!(
             receipt.choices,
@@ -377,5 +553,15 @@ mod tests {
         assert_eq!(receipt.method, "form");
         assert_eq!(receipt.policy_revision, 4);
         assert_eq!(receipt.policy_fingerprint, "f00d");
+        assert_eq!(receipt.replaces, "");
+        assert!(!receipt.grants_analytics());
+        let again = Decision {
+            analytics: true,
+            id: ConsentId(0xdef),
+            ..decision.clone()
+        };
+        let receipt = Receipt::of(&again, "f00d", Some(&decision));
+        assert_eq!(receipt.replaces, "00000000-0000-0000-0000-000000000abc");
+        assert!(receipt.grants_analytics());
     }
 }

@@ -11,6 +11,7 @@ use crate::consent::{
     server::{is_plain_form, SaveFailure},
 };
 use crate::state::AppState;
+use crate::stats::counters::Counter;
 use axum::{
     body::{to_bytes, Body},
     extract::{Request, State},
@@ -61,6 +62,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let (mut parts, body) = request.into_parts();
     if let Some(seconds) = state.limiter.over_limit(client) {
         tracing::debug!(%client, "consent saves over the rate limit");
+        state.counters.add(Counter::RateLimited);
         tokio::time::sleep(OVER_LIMIT_HOLD).await;
         return failure(&state, &parts, SaveError::too_many(seconds)).await;
     }

@@ -79,12 +79,15 @@ pub async fn serve(
         });
         let connection = graceful.watch(http.serve_connection(io, service));
         let keep_alive = limits.keep_alive_timeout;
+        let open = metrics::gauge!("leadistry_open_connections");
+        open.increment(1.0);
         tokio::spawn(async move {
             tokio::select! {
                 _ = connection => {}
                 // Dropping the connection closes it.
                 () = activity.idle(keep_alive) => {}
             }
+            open.decrement(1.0);
             drop(slot);
         });
     }

@@ -5,6 +5,8 @@ pub mod csrf;
 pub mod endpoint;
 pub mod headers;
 pub mod listener;
+pub mod metrics;
+pub mod operator;
 pub mod visitor;
 
 use crate::app::{shell, App};
@@ -18,7 +20,7 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::time::Duration;
+use std::{future::IntoFuture, sync::Arc, time::Duration};
 use tower_http::{
     compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer, trace::TraceLayer,
@@ -156,10 +158,43 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
         site.max_connections = affordable.max(1);
     }
     log.check_revision(site.policy_revision).await;
-    let app = router(AppState::new(config.leptos, config.site, keys, log.clone()));
+    let state = AppState::new(config.leptos, config.site, keys, log.clone());
+    let counters = state.counters.clone();
+    let mut app = router(state);
+    let operator = match site.operator_addr {
+        Some(operator_addr) => {
+            let metrics = metrics::install().map_err(std::io::Error::other)?;
+            app = app.layer(middleware::from_fn(metrics::record_request));
+            let operator = operator::router(operator::Operator {
+                log: log.clone(),
+                counters: counters.clone(),
+                token: site.operator_token.clone().map(Arc::new),
+                metrics,
+            });
+            let listener = tokio::net::TcpListener::bind(operator_addr).await?;
+            tracing::info!("operator listener on http://{operator_addr}");
+            let serve = axum::serve(listener, operator).with_graceful_shutdown(shutdown_signal());
+            Some(tokio::spawn(serve.into_future()))
+        }
+        None => None,
+    };
+    let flushing = tokio::spawn(
+        counters
+            .clone()
+            .flush_every(log.store.clone(), COUNTERS_FLUSH_EVERY),
+    );
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
     listener::serve(listener, app, &site, shutdown_signal()).await;
+    flushing.abort();
+    if let Some(operator) = operator {
+        operator.abort();
+    }
+    match tokio::time::timeout(Duration::from_secs(2), counters.flush(&log.store)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "the last counts did not reach the consent log"),
+        Err(_) => tracing::warn!("the last counts did not reach the consent log within 2 s"),
+    }
     // Writes still under way finish in milliseconds; a consent log that hangs does not hold
     // the exit back.
     if tokio::time::timeout(Duration::from_millis(500), log.store.close())
@@ -171,6 +206,9 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
     tracing::info!("shut down");
     Ok(())
 }
+
+/// How often each instance adds what it counted to the consent log.
+const COUNTERS_FLUSH_EVERY: Duration = Duration::from_secs(60);
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};

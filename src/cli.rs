@@ -1,7 +1,8 @@
 //! The server binary's command line: `serve` (the default), and the operator commands
-//! `export`, `prune` and `config`, all reading the same configuration.
+//! `export`, `prune`, `stats` and `config`, all reading the same configuration.
 
-use super::{Receipt, Store};
+use crate::receipts::{Receipt, Store, StoreError, PRUNE_BATCH};
+use crate::stats::{self, By, Days};
 use clap::{Parser, Subcommand, ValueEnum};
 use futures_util::TryStreamExt;
 use std::{
@@ -43,8 +44,36 @@ pub enum Command {
     },
     /// Delete the receipts decided longer ago than receipt-retention-days.
     Prune,
+    /// Print the consent figures per period: decisions, opt-in rate, banner views, refusals.
+    ///
+    /// Counted per whole UTC day: a time inside a day counts the whole day. Pages and
+    /// refusals an instance counted reach the log within a minute (and at its shutdown).
+    Stats {
+        /// The first time included (Unix seconds or YYYY-MM-DD) [default: the log's beginning]
+        #[arg(long, value_name = "T", value_parser = parse_time, default_value_t = 0, hide_default_value = true)]
+        since: i64,
+        /// The first time excluded (Unix seconds or YYYY-MM-DD) [default: no end]
+        #[arg(long, value_name = "T", value_parser = parse_time, default_value_t = i64::MAX, hide_default_value = true)]
+        until: i64,
+        /// How to group the figures
+        #[arg(long, value_enum, default_value_t = By::Day)]
+        by: By,
+        /// table (to read), csv or json
+        #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+        format: StatsFormat,
+        /// Also draw the chart of decisions per day and the opt-in rate, as SVG, into FILE
+        #[arg(long, value_name = "FILE")]
+        svg: Option<std::path::PathBuf>,
+    },
     /// Print the settings in force, secrets masked, and exit.
     Config,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    Table,
+    Csv,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -65,13 +94,14 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
 }
 
 /// The CSV header line: the fields of [`Receipt`], in order.
-const CSV_HEADER: [&str; 6] = [
+const CSV_HEADER: [&str; 7] = [
     "consent_id",
     "decided_at",
     "policy_revision",
     "policy_fingerprint",
     "choices",
     "method",
+    "replaces",
 ];
 
 /// Writes receipts one at a time in an export format: CSV through the `csv` crate (quoted only
@@ -141,7 +171,7 @@ pub fn write(receipts: &[Receipt], format: &Format, out: &mut impl Write) -> io:
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(transparent)]
-    Store(#[from] super::StoreError),
+    Store(#[from] StoreError),
     #[error("writing the export: {0}")]
     Write(#[from] io::Error),
 }
@@ -177,6 +207,44 @@ pub async fn export(store: &Store, since: i64, until: i64, format: Format) -> Re
     }
 }
 
+/// The chart's size in pixels.
+pub const CHART_SIZE: (u32, u32) = (960, 440);
+
+/// `stats`: the figures of the days that hold `[since, until)`, grouped `by`, on stdout in
+/// `format`; with `svg`, the chart of those days into that file.
+pub async fn stats(
+    store: &Store,
+    (since, until): (i64, i64),
+    by: By,
+    format: StatsFormat,
+    svg: Option<&std::path::Path>,
+) -> Result<(), String> {
+    let days = Days::covering(since, until);
+    let figures = stats::read(store, days, by)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(file) = svg {
+        let per_day = match by {
+            By::Day => figures.clone(),
+            _ => stats::read(store, days, By::Day)
+                .await
+                .map_err(|e| e.to_string())?,
+        };
+        let chart = stats::chart::svg(&per_day, CHART_SIZE.0, CHART_SIZE.1)?;
+        std::fs::write(file, chart).map_err(|e| format!("writing {}: {e}", file.display()))?;
+    }
+    let text = match format {
+        StatsFormat::Table => figures.to_table(),
+        StatsFormat::Csv => figures.to_csv(),
+        StatsFormat::Json => figures.to_json(),
+    };
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Err(error.to_string()),
+        _ => Ok(()),
+    }
+}
+
 /// How often a long `prune` says how far it got.
 const PRUNE_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -188,7 +256,7 @@ pub async fn prune(store: &Store, retention_days: u32) -> Result<(), String> {
     let before = now - i64::from(retention_days) * 86_400;
     let mut said = Instant::now();
     let deleted = store
-        .prune_in_batches(before, super::PRUNE_BATCH, |deleted| {
+        .prune_in_batches(before, PRUNE_BATCH, |deleted| {
             if said.elapsed() >= PRUNE_PROGRESS_EVERY {
                 eprintln!("pruning: {deleted} receipts deleted so far");
                 said = Instant::now();
@@ -221,6 +289,16 @@ mod tests {
         assert_eq!(parse(&["serve"]).unwrap(), Command::Serve);
         assert_eq!(parse(&["prune"]).unwrap(), Command::Prune);
         assert_eq!(parse(&["config"]).unwrap(), Command::Config);
+        assert_eq!(
+            parse(&["stats", "--by", "week", "--format", "json", "--svg", "c.svg"]).unwrap(),
+            Command::Stats {
+                since: 0,
+                until: i64::MAX,
+                by: By::Week,
+                format: StatsFormat::Json,
+                svg: Some("c.svg".into()),
+            }
+        );
         assert_eq!(
             parse(&["export"]).unwrap(),
             Command::Export {
@@ -257,6 +335,8 @@ mod tests {
             &["serve", "now"],
             &["prune", "now"],
             &["config", "--format", "csv"],
+            &["stats", "--by", "year"],
+            &["stats", "--format", "xml"],
             &["purge"],
         ] {
             let error = parse(bad).expect_err(&format!("{bad:?}"));
@@ -314,12 +394,13 @@ mod tests {
             policy_fingerprint: "f".into(),
             choices: r#"{"essential":"granted","analytics":"denied"}"#.into(),
             method: "banner".into(),
+            replaces: String::new(),
         };
         let mut out = Vec::new();
         write(std::slice::from_ref(&receipt), &Format::Csv, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.ends_with(
-            "id,1,2,f,\"{\"\"essential\"\":\"\"granted\"\",\"\"analytics\"\":\"\"denied\"\"}\",banner\n"
+            "id,1,2,f,\"{\"\"essential\"\":\"\"granted\"\",\"\"analytics\"\":\"\"denied\"\"}\",banner,\n"
         ));
         let mut out = Vec::new();
         write(&[receipt], &Format::JsonLines, &mut out).unwrap();
@@ -342,18 +423,20 @@ mod tests {
             Format::Csv => {
                 writeln!(
                     out,
-                    "consent_id,decided_at,policy_revision,policy_fingerprint,choices,method"
+                    "consent_id,decided_at,policy_revision,policy_fingerprint,choices,method,\
+                     replaces"
                 )?;
                 for r in receipts {
                     writeln!(
                         out,
-                        "{},{},{},{},{},{}",
+                        "{},{},{},{},{},{},{}",
                         r.consent_id,
                         r.decided_at,
                         r.policy_revision,
                         r.policy_fingerprint,
                         csv_field(&r.choices),
-                        r.method
+                        r.method,
+                        r.replaces
                     )?;
                 }
             }
@@ -392,6 +475,7 @@ mod tests {
                 policy_fingerprint: "0123456789abcdef".repeat(4),
                 choices: choices.to_string(),
                 method: ["banner", "settings", "form"][i % 3].into(),
+                replaces: ["", "00000000-0000-4000-8000-000000000001"][i % 2].into(),
             })
             .collect();
         for format in [Format::Csv, Format::JsonLines] {
@@ -438,6 +522,7 @@ mod tests {
             policy_fingerprint: "f".into(),
             choices: "{}".into(),
             method: "banner".into(),
+            replaces: String::new(),
         };
         let receipts = vec![receipt; 10_000];
         for format in [Format::Csv, Format::JsonLines] {

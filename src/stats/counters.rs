@@ -1,0 +1,169 @@
+//! Counts of what receipts cannot show, kept in memory per UTC day and added to the consent
+//! log's `consent_counters` at least every minute and at shutdown, so that the instances of a
+//! site on one database add up. Counting never waits for the database.
+
+use crate::receipts::{Counted, Store, StoreError, DAY};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+/// What is counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Counter {
+    /// A page with the banner, served to a browser's document navigation.
+    Impression,
+    /// A page served to a visitor whose Global Privacy Control signal decided for them.
+    GpcPage,
+    /// A save refused: the client was over the rate limit,
+    RateLimited,
+    /// the receipt queue was full,
+    QueueFull,
+    /// or the consent log failed the write.
+    StoreFailed,
+}
+
+const COUNTERS: [Counter; 5] = [
+    Counter::Impression,
+    Counter::GpcPage,
+    Counter::RateLimited,
+    Counter::QueueFull,
+    Counter::StoreFailed,
+];
+
+impl Counter {
+    /// Its name in the consent log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Impression => "impressions",
+            Self::GpcPage => "gpc_pages",
+            Self::RateLimited => "refused_rate_limit",
+            Self::QueueFull => "refused_queue_full",
+            Self::StoreFailed => "refused_store_failure",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Self> {
+        COUNTERS.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The reason label of a refusal in `/metrics`.
+    fn refusal(self) -> Option<&'static str> {
+        match self {
+            Self::RateLimited => Some("rate_limit"),
+            Self::QueueFull => Some("queue_full"),
+            Self::StoreFailed => Some("store_failure"),
+            Self::Impression | Self::GpcPage => None,
+        }
+    }
+}
+
+/// This instance's counts not yet in the consent log.
+#[derive(Clone, Debug)]
+pub struct Counters {
+    revision: i64,
+    pending: Arc<Mutex<HashMap<(i64, Counter), i64>>>,
+}
+
+impl Counters {
+    /// Counters of pages served under policy `revision`.
+    pub fn new(revision: u32) -> Self {
+        Self {
+            revision: revision.into(),
+            pending: Arc::default(),
+        }
+    }
+
+    pub fn add(&self, counter: Counter) {
+        if let Some(reason) = counter.refusal() {
+            metrics::counter!("leadistry_consent_refused_total", "reason" => reason).increment(1);
+        }
+        let day = (crate::date::now() as i64).div_euclid(DAY);
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        *pending.entry((day, counter)).or_default() += 1;
+    }
+
+    /// Adds what was counted since the last flush to the log. What a failed flush held is
+    /// kept for the next one.
+    pub async fn flush(&self, store: &Store) -> Result<(), StoreError> {
+        let taken = std::mem::take(&mut *self.lock());
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let counts: Vec<Counted> = taken
+            .iter()
+            .map(|(&(day, counter), &value)| Counted {
+                day,
+                revision: self.revision,
+                name: counter.name().into(),
+                value,
+            })
+            .collect();
+        let added = store.add_counters(&counts).await;
+        if added.is_err() {
+            let mut pending = self.lock();
+            for (key, value) in taken {
+                *pending.entry(key).or_default() += value;
+            }
+        }
+        added
+    }
+
+    /// Flushes every `every` until the task is dropped; a failed flush is retried at the next.
+    pub async fn flush_every(self, store: Store, every: std::time::Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            if let Err(error) = self.flush(&store).await {
+                tracing::warn!(%error, "could not add the counters to the consent log; will retry");
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, Counter), i64>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back() {
+        for counter in COUNTERS {
+            assert_eq!(Counter::named(counter.name()), Some(counter));
+        }
+        assert_eq!(Counter::named("visitors"), None);
+    }
+
+    #[test]
+    fn a_failed_flush_keeps_the_counts_and_a_good_one_adds_them() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let counters = Counters::new(3);
+                counters.add(Counter::Impression);
+                counters.add(Counter::Impression);
+                counters.add(Counter::QueueFull);
+                let closed = Store::connect("sqlite::memory:").await.unwrap();
+                closed.close().await;
+                assert!(counters.flush(&closed).await.is_err());
+                counters.add(Counter::Impression);
+                let store = Store::connect("sqlite::memory:").await.unwrap();
+                counters.flush(&store).await.unwrap();
+                let mut counted = store.counters(0, i64::MAX).await.unwrap();
+                counted.sort_by(|a, b| a.name.cmp(&b.name));
+                let named: Vec<(&str, i64, i64)> = counted
+                    .iter()
+                    .map(|c| (c.name.as_str(), c.value, c.revision))
+                    .collect();
+                assert_eq!(named, [("impressions", 3, 3), ("refused_queue_full", 1, 3)]);
+                counters.flush(&store).await.unwrap();
+                assert_eq!(store.counters(0, i64::MAX).await.unwrap().len(), 2);
+            });
+    }
+}
