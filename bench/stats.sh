@@ -54,10 +54,10 @@ stats_row() {
   local name=$1 url=$2
   shift 2
   local out=$work/time.txt rows wall peak_kb
-  rows=$(DATABASE_URL=$url /usr/bin/time -f '%e %M' -o "$out" "$bin" stats "$@" --format json |
-    grep -c '"period"' || true)
+  rows=$(DATABASE_URL=$url RUST_LOG=error /usr/bin/time -f '%e %M' -o "$out" "$bin" stats "$@" \
+    --format json | grep -c '"period"' || true)
   read -r wall peak_kb <"$out"
-  echo "| $name | stats $* | $rows | $wall s | $((peak_kb / 1024)) MiB |"
+  echo "| $name | stats ${*/$work\/chart.svg/FILE} | $rows | $wall s | $((peak_kb / 1024)) MiB |"
 }
 
 stats_rows() {
@@ -72,7 +72,7 @@ stats_rows() {
 run_sqlite() {
   local file=$work/receipts.sqlite url t0
   url="sqlite://$file?mode=rwc"
-  DATABASE_URL=$url "$bin" stats >/dev/null # makes the file and its tables
+  DATABASE_URL=$url RUST_LOG=error "$bin" stats >/dev/null # makes the file and its tables
   t0=$(seconds)
   sqlite3 "$file" >/dev/null <<SQL
 PRAGMA synchronous = OFF;
@@ -105,7 +105,7 @@ run_postgres() {
     su postgres -c "dropdb --if-exists leadistry_bench && createdb -O leadistry leadistry_bench"
     url="postgres://leadistry:leadistry@127.0.0.1:$port/leadistry_bench"
   fi
-  DATABASE_URL=$url "$bin" stats >/dev/null # makes the tables
+  DATABASE_URL=$url RUST_LOG=error "$bin" stats >/dev/null # makes the tables
   t0=$(seconds)
   psql -q -v ON_ERROR_STOP=1 "$url" <<SQL
 TRUNCATE consent_receipts;

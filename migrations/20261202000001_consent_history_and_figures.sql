@@ -3,21 +3,24 @@ ALTER TABLE consent_receipts ADD COLUMN replaces TEXT NOT NULL DEFAULT '';
 
 -- The figures of `leadistry stats`, kept per UTC day (Unix seconds / 86400) as each receipt is
 -- written, in its transaction: counts only, nothing about any visitor. Kept after a prune.
+-- A day's figure is spread over a few slots (by consent id) so that concurrent saves do not
+-- all wait for one row's lock; readers add the slots up.
 CREATE TABLE IF NOT EXISTS consent_daily (
     day BIGINT NOT NULL,
     policy_revision BIGINT NOT NULL,
     method TEXT NOT NULL,
     analytics BIGINT NOT NULL,
+    slot BIGINT NOT NULL,
     decisions BIGINT NOT NULL,
     withdrawn BIGINT NOT NULL,
     regranted BIGINT NOT NULL,
-    PRIMARY KEY (day, policy_revision, method, analytics)
+    PRIMARY KEY (day, policy_revision, method, analytics, slot)
 );
 
 INSERT INTO consent_daily
-    (day, policy_revision, method, analytics, decisions, withdrawn, regranted)
+    (day, policy_revision, method, analytics, slot, decisions, withdrawn, regranted)
 SELECT decided_at / 86400, policy_revision, method,
-       CASE WHEN choices LIKE '%"analytics":"granted"%' THEN 1 ELSE 0 END, COUNT(*), 0, 0
+       CASE WHEN choices LIKE '%"analytics":"granted"%' THEN 1 ELSE 0 END, 0, COUNT(*), 0, 0
 FROM consent_receipts
 GROUP BY 1, 2, 3, 4;
 

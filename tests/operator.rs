@@ -303,12 +303,12 @@ fn the_operator_paths_answer_on_the_operator_address_only() {
     }
     let metrics = get(operator, "/metrics", &[]).body;
     for line in [
-        "leadistry_http_requests_total{route=\"/api/consent\",status=\"200\"} 1",
-        "leadistry_http_requests_total{route=\"unmatched\",status=\"404\"} 5",
-        "leadistry_consent_saves_total{choice=\"granted\",method=\"banner\"} 1",
-        "leadistry_receipt_write_seconds_count 1",
-        "leadistry_receipt_queue_depth 0",
-        "leadistry_open_connections",
+        "leadistry_http_requests_total{route=\"/api/consent\",status=\"200\"} 1\n",
+        "leadistry_http_requests_total{route=\"unmatched\",status=\"404\"} 5\n",
+        "leadistry_consent_saves_total{choice=\"granted\",method=\"banner\"} 1\n",
+        "leadistry_receipt_write_seconds_count 1\n",
+        "leadistry_receipt_queue_depth 0\n",
+        "leadistry_open_connections ",
     ] {
         assert!(metrics.contains(line), "{line} in:\n{metrics}");
     }
@@ -343,12 +343,21 @@ fn an_operator_address_off_loopback_needs_a_token_and_the_token_is_asked_for() {
     let (_server, _, operator) = operator_server(&sqlite_url("operator-token"), &env);
     let bearer = format!("Authorization: Bearer {token}");
     let wrong = "Authorization: Bearer s3cret-operator-token-0123456788";
+    // A browser's login: any user, the token as the password.
+    let basic = {
+        use base64::Engine;
+        let pair = format!("operator:{token}");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        format!("Authorization: Basic {encoded}")
+    };
     for path in ["/metrics", "/stats", "/stats.json"] {
         let refused = get(operator, path, &[]);
         assert_eq!(refused.status, 401, "{path}");
         assert!(refused.head.contains("www-authenticate: bearer"), "{path}");
+        assert!(refused.head.contains("www-authenticate: basic"), "{path}");
         assert_eq!(get(operator, path, &[wrong]).status, 401, "{path}");
         assert_eq!(get(operator, path, &[&bearer]).status, 200, "{path}");
+        assert_eq!(get(operator, path, &[&basic]).status, 200, "{path}");
     }
     // A load balancer asks without the token.
     assert_eq!(get(operator, "/healthz", &[]).status, 200);
@@ -409,6 +418,8 @@ fn readyz_says_503_while_the_log_cannot_be_written_and_refusals_are_counted() {
         sqlx::raw_sql("ROLLBACK").execute(&mut lock).await.unwrap();
     });
     drop(lock);
+    // The last probe's answer stands for a second.
+    std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(get(operator, "/readyz", &[]).status, 200, "writable again");
     assert_eq!(save(port, "choice=accept&source=banner", &[]).status, 429);
 
@@ -418,8 +429,82 @@ fn readyz_says_503_while_the_log_cannot_be_written_and_refusals_are_counted() {
     assert_eq!(stats["total"]["decisions"], 1);
     let metrics = get(operator, "/metrics", &[]).body;
     for reason in ["rate_limit", "queue_full", "store_failure"] {
-        let line = format!("leadistry_consent_refused_total{{reason=\"{reason}\"}} 1");
+        let line = format!("leadistry_consent_refused_total{{reason=\"{reason}\"}} 1\n");
         assert!(metrics.contains(&line), "{line} in:\n{metrics}");
     }
     stop(server);
+}
+
+/// A log written before this version (the first migration's table, with receipts and no
+/// migrations table): connecting migrates it, and its receipts are in the figures.
+fn an_existing_log_is_migrated_with_its_figures(database: &str) {
+    use leadistry::{
+        receipts::Store,
+        stats::{self, By, Days},
+    };
+    let day = 20_000_i64;
+    block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(database).await.expect("the log");
+        sqlx::raw_sql(include_str!(
+            "../migrations/20261129000001_consent_receipts.sql"
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let granted = r#"{"analytics":"granted","essential":"granted"}"#;
+        let denied = r#"{"analytics":"denied","essential":"granted"}"#;
+        for (i, (at, choices)) in [(0, granted), (60, granted), (86_400, denied)]
+            .into_iter()
+            .enumerate()
+        {
+            sqlx::query(
+                "INSERT INTO consent_receipts (consent_id, decided_at, policy_revision, \
+                 policy_fingerprint, choices, method) VALUES ($1, $2, 1, 'f', $3, 'banner')",
+            )
+            .bind(format!("00000000-0000-4000-8000-{i:012}"))
+            .bind(day * 86_400 + at)
+            .bind(choices)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+
+        let store = Store::connect(database).await.expect("migrates");
+        let figures = stats::read(
+            &store,
+            Days {
+                since: day,
+                until: day + 2,
+            },
+            By::Day,
+        )
+        .await
+        .unwrap();
+        let per_day: Vec<(u64, u64)> = figures
+            .rows
+            .iter()
+            .map(|row| (row.figures.granted, row.figures.denied))
+            .collect();
+        assert_eq!(per_day, [(2, 0), (0, 1)]);
+        let receipts = store.export(0, i64::MAX).await.unwrap();
+        assert_eq!(receipts.len(), 3);
+        assert!(receipts.iter().all(|r| r.replaces.is_empty()));
+        store.close().await;
+    });
+}
+
+#[test]
+fn an_existing_log_is_migrated_with_its_figures_on_sqlite() {
+    an_existing_log_is_migrated_with_its_figures(&sqlite_url("operator-migrated"));
+}
+
+#[test]
+fn an_existing_log_is_migrated_with_its_figures_on_postgres() {
+    let Some(database) = postgres_schema("operator_migrated") else {
+        eprintln!("TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    an_existing_log_is_migrated_with_its_figures(&database);
 }

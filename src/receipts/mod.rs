@@ -98,7 +98,13 @@ pub struct ConsentLog {
     pub fingerprint: std::sync::Arc<str>,
     /// Receipt writes under way or waiting: a flood is refused at once, not queued for ever.
     queue: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The last readiness probe: when, and whether the write succeeded. One probe at a time.
+    probed: std::sync::Arc<tokio::sync::Mutex<Option<(Instant, bool)>>>,
 }
+
+/// How long a readiness probe's answer is reused: a flood of `/readyz` makes one write a
+/// second, not one each.
+const PROBE_REUSED_FOR: Duration = Duration::from_secs(1);
 
 /// Why a decision was not recorded (and so not saved).
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +122,7 @@ impl ConsentLog {
             store,
             fingerprint: policy_fingerprint().into(),
             queue: std::sync::Arc::new(tokio::sync::Semaphore::new(queue)),
+            probed: std::sync::Arc::default(),
         }
     }
 
@@ -127,26 +134,29 @@ impl ConsentLog {
         replaced: Option<&Decision>,
     ) -> Result<(), RecordError> {
         let _place = self.queue.try_acquire().map_err(|_| RecordError::Busy)?;
-        let queued = metrics::gauge!("leadistry_receipt_queue_depth");
-        queued.increment(1.0);
-        let started = Instant::now();
-        let written = self
-            .store
+        let _measured = Measured::start();
+        self.store
             .append(&Receipt::of(decision, &self.fingerprint, replaced))
-            .await;
-        metrics::histogram!("leadistry_receipt_write_seconds").record(started.elapsed());
-        queued.decrement(1.0);
-        Ok(written?)
+            .await?;
+        Ok(())
     }
 
-    /// Whether the log takes writes now: a place in the queue, and a write that succeeds
-    /// within `within`.
+    /// Whether the log takes writes now: room in the receipt queue, and a write that
+    /// succeeded within `within` (the last second's answer is reused).
     pub async fn takes_writes(&self, within: Duration) -> bool {
-        let Ok(_place) = self.queue.try_acquire() else {
+        if self.queue.available_permits() == 0 {
             return false;
-        };
+        }
+        let mut probed = self.probed.lock().await;
+        if let Some((at, ready)) = *probed {
+            if at.elapsed() < PROBE_REUSED_FOR {
+                return ready;
+            }
+        }
         let probe = self.store.probe(crate::date::now() as i64);
-        matches!(tokio::time::timeout(within, probe).await, Ok(Ok(())))
+        let ready = matches!(tokio::time::timeout(within, probe).await, Ok(Ok(())));
+        *probed = Some((Instant::now(), ready));
+        ready
     }
 
     /// Warns when the catalog or the wording changed but the policy revision did not.
@@ -165,10 +175,29 @@ impl ConsentLog {
     }
 }
 
+/// A receipt write under way, for `/metrics`: the queue's depth while it lasts, and its time
+/// when it ends, even if the request that made it is dropped.
+struct Measured(Instant);
+
+impl Measured {
+    fn start() -> Self {
+        metrics::gauge!("leadistry_receipt_queue_depth").increment(1.0);
+        Self(Instant::now())
+    }
+}
+
+impl Drop for Measured {
+    fn drop(&mut self) {
+        metrics::gauge!("leadistry_receipt_queue_depth").decrement(1.0);
+        metrics::histogram!("leadistry_receipt_write_seconds").record(self.0.elapsed());
+    }
+}
+
 /// The consent log.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    sqlite: bool,
 }
 
 impl Store {
@@ -200,7 +229,7 @@ impl Store {
             .connect(url)
             .await?;
         sqlx::migrate!().run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, sqlite })
     }
 
     /// Appends one receipt, and counts it in its day's figures in the same transaction;
@@ -233,9 +262,9 @@ impl Store {
         let granted = receipt.grants_analytics();
         let had = replaced.as_deref().map(grants_analytics);
         sqlx::query(
-            "INSERT INTO consent_daily (day, policy_revision, method, analytics, decisions, \
-             withdrawn, regranted) VALUES ($1, $2, $3, $4, 1, $5, $6) \
-             ON CONFLICT (day, policy_revision, method, analytics) DO UPDATE SET \
+            "INSERT INTO consent_daily (day, policy_revision, method, analytics, slot, \
+             decisions, withdrawn, regranted) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
+             ON CONFLICT (day, policy_revision, method, analytics, slot) DO UPDATE SET \
              decisions = consent_daily.decisions + 1, \
              withdrawn = consent_daily.withdrawn + excluded.withdrawn, \
              regranted = consent_daily.regranted + excluded.regranted",
@@ -244,6 +273,7 @@ impl Store {
         .bind(receipt.policy_revision)
         .bind(&receipt.method)
         .bind(i64::from(granted))
+        .bind(slot_of(&receipt.consent_id))
         .bind(i64::from(had == Some(true) && !granted))
         .bind(i64::from(had == Some(false) && granted))
         .execute(&mut *transaction)
@@ -255,8 +285,9 @@ impl Store {
     /// The figures of each day in `[since_day, until_day)` (days since the Unix epoch).
     pub async fn daily(&self, since_day: i64, until_day: i64) -> Result<Vec<Daily>, StoreError> {
         let rows = sqlx::query(
-            "SELECT day, policy_revision, method, analytics, decisions, withdrawn, regranted \
-             FROM consent_daily WHERE day >= $1 AND day < $2",
+            "SELECT day, policy_revision, method, analytics, CAST(SUM(decisions) AS BIGINT), \
+             CAST(SUM(withdrawn) AS BIGINT), CAST(SUM(regranted) AS BIGINT) FROM consent_daily \
+             WHERE day >= $1 AND day < $2 GROUP BY day, policy_revision, method, analytics",
         )
         .bind(since_day)
         .bind(until_day)
@@ -303,6 +334,10 @@ impl Store {
 
     /// Adds counts to the counters, all or none.
     pub async fn add_counters(&self, counts: &[Counted]) -> Result<(), StoreError> {
+        // In one order everywhere: two instances adding at once never wait on each other's rows
+        // in opposite orders (a deadlock on PostgreSQL).
+        let mut counts: Vec<&Counted> = counts.iter().collect();
+        counts.sort_by(|a, b| (a.day, a.revision, &a.name).cmp(&(b.day, b.revision, &b.name)));
         let mut transaction = self.pool.begin().await?;
         for count in counts {
             sqlx::query(
@@ -374,6 +409,29 @@ impl Store {
     /// that the server's saves get the log at least half the time. Stopped at any point, it
     /// leaves whole batches deleted and the rest as it was; run again, it goes on.
     pub async fn prune_in_batches(
+        &self,
+        before: i64,
+        batch: u32,
+        progress: impl FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        // A batch's commit need not reach the disk before the next save may write: one lost
+        // to a crash is deleted again by the next run. Without its own fsync (SQLite's
+        // `synchronous = NORMAL` in WAL mode) a batch holds the one write lock for less time.
+        if self.sqlite {
+            sqlx::query("PRAGMA synchronous = NORMAL")
+                .execute(&self.pool)
+                .await?;
+        }
+        let pruned = self.prune_batches(before, batch, progress).await;
+        if self.sqlite {
+            sqlx::query("PRAGMA synchronous = FULL")
+                .execute(&self.pool)
+                .await?;
+        }
+        pruned
+    }
+
+    async fn prune_batches(
         &self,
         before: i64,
         batch: u32,
@@ -460,6 +518,18 @@ fn receipt_of(row: &AnyRow) -> Result<Receipt, sqlx::Error> {
         method: row.try_get(5)?,
         replaces: row.try_get(6)?,
     })
+}
+
+/// How many rows each day's figure of a kind is spread over: saves from many connections
+/// (several instances on PostgreSQL) update different rows instead of queueing for one lock.
+const SLOTS: i64 = 8;
+
+/// A receipt's row among its day's `SLOTS`, from its (random) consent id.
+fn slot_of(consent_id: &str) -> i64 {
+    consent_id
+        .get(..2)
+        .and_then(|hex| i64::from_str_radix(hex, 16).ok())
+        .map_or(0, |n| n % SLOTS)
 }
 
 /// Seconds in a UTC day: the figures are kept per day since the Unix epoch.

@@ -164,6 +164,16 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
     let operator = match site.operator_addr {
         Some(operator_addr) => {
             let metrics = metrics::install().map_err(std::io::Error::other)?;
+            // Histograms are drained into what `/metrics` shows by this upkeep; unscraped,
+            // they would otherwise keep every sample.
+            let upkeep = metrics.clone();
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    ticks.tick().await;
+                    upkeep.run_upkeep();
+                }
+            });
             app = app.layer(middleware::from_fn(metrics::record_request));
             let operator = operator::router(operator::Operator {
                 log: log.clone(),

@@ -46,8 +46,9 @@ pub fn router(operator: Operator) -> Router {
         .with_state(operator)
 }
 
-/// With `operator-token` set, only a request that carries it (`Authorization: Bearer …`,
-/// compared in constant time) gets through.
+/// With `operator-token` set, only a request that carries it gets through: as a bearer token
+/// (Prometheus, scripts) or as the password of Basic authentication (a browser asks for it),
+/// compared in constant time.
 async fn require_token(State(operator): State<Operator>, request: Request, next: Next) -> Response {
     let Some(token) = &operator.token else {
         return next.run(request).await;
@@ -55,16 +56,35 @@ async fn require_token(State(operator): State<Operator>, request: Request, next:
     let sent = request
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|value| value.as_bytes().strip_prefix(b"Bearer "));
+        .and_then(|value| sent_token(value.as_bytes()));
     if sent.is_some_and(|sent| bool::from(sent.ct_eq(token.0.as_bytes()))) {
         return next.run(request).await;
     }
     let mut response = text(StatusCode::UNAUTHORIZED, "operator-token required\n");
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"leadistry operator\""),
-    );
+    for challenge in [
+        "Basic realm=\"leadistry operator\", charset=\"UTF-8\"",
+        "Bearer realm=\"leadistry operator\"",
+    ] {
+        let challenge = HeaderValue::from_static(challenge);
+        response
+            .headers_mut()
+            .append(header::WWW_AUTHENTICATE, challenge);
+    }
     response
+}
+
+/// The token of an `Authorization` header: a bearer token, or a Basic password (any user).
+fn sent_token(authorization: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    if let Some(token) = authorization.strip_prefix(b"Bearer ") {
+        return Some(token.to_vec());
+    }
+    let encoded = authorization.strip_prefix(b"Basic ")?;
+    let pair = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let colon = pair.iter().position(|&b| b == b':')?;
+    Some(pair[colon + 1..].to_vec())
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response {
@@ -135,7 +155,7 @@ main{max-width:1200px;margin:0 auto;padding:24px}\
 h1{font-size:1.5rem;margin:0 0 4px}\
 p{margin:0 0 16px;color:GrayText}\
 figure{margin:0 0 24px;overflow-x:auto}\
-figure svg{background:#fff;border-radius:8px;max-width:100%;height:auto}\
+figure svg{background:#fff;border-radius:8px;min-width:640px;max-width:100%;height:auto}\
 .table{overflow-x:auto}\
 table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.875rem}\
 th,td{padding:4px 8px;text-align:right;border-bottom:1px solid color-mix(in srgb,CanvasText 15%,transparent)}\

@@ -98,6 +98,11 @@ fn draw(
         .iter()
         .enumerate()
         .filter_map(|(i, (_, f))| f.opt_in_rate.map(|rate| (i as f64 + 0.5, rate)));
+    chart.draw_secondary_series(
+        rates
+            .clone()
+            .map(|point| Circle::new(point, 3, RATE.filled())),
+    )?;
     chart
         .draw_secondary_series(LineSeries::new(rates, RATE.stroke_width(2)))?
         .label("opt-in rate")

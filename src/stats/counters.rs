@@ -63,6 +63,8 @@ impl Counter {
 pub struct Counters {
     revision: i64,
     pending: Arc<Mutex<HashMap<(i64, Counter), i64>>>,
+    /// One flush at a time: two would add the same counts twice.
+    flushing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Counters {
@@ -71,6 +73,7 @@ impl Counters {
         Self {
             revision: revision.into(),
             pending: Arc::default(),
+            flushing: Arc::default(),
         }
     }
 
@@ -83,14 +86,16 @@ impl Counters {
         *pending.entry((day, counter)).or_default() += 1;
     }
 
-    /// Adds what was counted since the last flush to the log. What a failed flush held is
-    /// kept for the next one.
+    /// Adds what was counted since the last flush to the log. The counts leave memory only
+    /// once the log has them: a flush that fails, or is dropped half-way (at shutdown), leaves
+    /// them for the next.
     pub async fn flush(&self, store: &Store) -> Result<(), StoreError> {
-        let taken = std::mem::take(&mut *self.lock());
-        if taken.is_empty() {
+        let _one = self.flushing.lock().await;
+        let written = self.lock().clone();
+        if written.is_empty() {
             return Ok(());
         }
-        let counts: Vec<Counted> = taken
+        let counts: Vec<Counted> = written
             .iter()
             .map(|(&(day, counter), &value)| Counted {
                 day,
@@ -99,14 +104,17 @@ impl Counters {
                 value,
             })
             .collect();
-        let added = store.add_counters(&counts).await;
-        if added.is_err() {
-            let mut pending = self.lock();
-            for (key, value) in taken {
-                *pending.entry(key).or_default() += value;
+        store.add_counters(&counts).await?;
+        let mut pending = self.lock();
+        for (key, value) in written {
+            if let Some(count) = pending.get_mut(&key) {
+                *count -= value;
+                if *count == 0 {
+                    pending.remove(&key);
+                }
             }
         }
-        added
+        Ok(())
     }
 
     /// Flushes every `every` until the task is dropped; a failed flush is retried at the next.

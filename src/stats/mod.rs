@@ -189,14 +189,13 @@ pub fn group(daily: &[Daily], counted: &[Counted], days: Days, by: By, today: i6
         Some(days.since)
     };
     let last = match Days::open(days.until) {
-        true => last,
+        true => first.map(|_| last.map_or(today, |last| last.max(today))),
         false => Some((days.until - 1).min(last.unwrap_or(today).max(today))),
     };
     if let (Some(first), Some(last)) = (first, last) {
         if matches!(by, By::Day | By::Week | By::Month) {
             for day in first..=last {
-                let figures = periods.entry(Period::of(by, day, 0, "")).or_default();
-                *figures = std::mem::take(figures).counted();
+                periods.entry(Period::of(by, day, 0, "")).or_default();
             }
         }
     }
@@ -204,11 +203,7 @@ pub fn group(daily: &[Daily], counted: &[Counted], days: Days, by: By, today: i6
     for d in daily {
         total.add_decisions(d);
         let period = Period::of(by, d.day, d.revision, &d.method);
-        let figures = periods.entry(period).or_default();
-        figures.add_decisions(d);
-        if with_counters {
-            *figures = std::mem::take(figures).counted();
-        }
+        periods.entry(period).or_default().add_decisions(d);
     }
     for c in counted {
         total.add_count(c);
@@ -231,7 +226,10 @@ pub fn group(daily: &[Daily], counted: &[Counted], days: Days, by: By, today: i6
                     Period::Day(date) => Some(day_of(date)),
                     _ => None,
                 },
-                figures: figures.with_rates(),
+                figures: match with_counters {
+                    true => figures.counted().with_rates(),
+                    false => figures.with_rates(),
+                },
             })
             .collect(),
     }
@@ -481,7 +479,9 @@ mod tests {
             since: 0,
             until: i64::MAX / DAY,
         };
-        let stats = group(&rows, &counts, all, By::Day, day + 100);
+        let stats = group(&rows, &counts, all, By::Day, day + 2);
+        let later = group(&rows, &counts, all, By::Day, day + 9);
+        assert_eq!(later.rows.len(), 10, "an open range goes on to today");
         assert_eq!(stats.since, None);
         assert_eq!(stats.until, None);
         let periods: Vec<&str> = stats.rows.iter().map(|r| r.period.as_str()).collect();
