@@ -38,7 +38,7 @@ fn help_lists_the_commands_and_export_its_options() {
     let top = leadistry(&["--help"], &database, &[]);
     let stdout = text(&top.stdout);
     assert_eq!(top.status.code(), Some(0), "{}", text(&top.stderr));
-    for command in ["serve", "export", "prune", "config"] {
+    for command in ["serve", "export", "prune", "stats", "config"] {
         assert!(stdout.contains(command), "{command} in {stdout}");
     }
 

@@ -34,12 +34,21 @@ test('R9 every decision has a receipt, and the visitor can see its id', async ({
   // Worked out from the catalog and wording in src/, not asked of the server (see policy.ts).
   expect(receipt!.policy_fingerprint).toBe(policyFingerprint());
   expect(Object.keys(receipt!).sort()).toEqual(
-    ['choices', 'consent_id', 'decided_at', 'method', 'policy_fingerprint', 'policy_revision'],
+    ['choices', 'consent_id', 'decided_at', 'method', 'policy_fingerprint', 'policy_revision', 'replaces'],
   );
+  expect(receipt!.replaces, 'a first decision replaces none').toBe('');
 
   await visit(page, '/cookie-settings');
   await expect(page.getByRole('main').locator('.consent-id')).toHaveText(id);
   await expect(page.getByRole('main')).toContainText('analytics refused');
+
+  // A change of mind: its receipt names the decision it replaces.
+  const preferences = await openPreferences(page);
+  await preferences.getByRole('button', { name: 'Accept all' }).click();
+  await expect.poll(async () => (await storedDecision(context))?.analytics).toBe(true);
+  const again = hyphenated((await storedDecision(context))!.id);
+  const replacing = exportedReceipts().find((r) => r.consent_id === again);
+  expect(replacing!.replaces, 'the new decision names the one it replaces').toBe(id);
 });
 
 test('R9 a save from the preferences has a receipt of its method, under the fingerprint of the policy in force', async ({ page, context }) => {
