@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
 # Server bench: wrk, 64 connections, DURATION seconds (default 30) on `/` without a cookie
 # and with a valid decision, against an axum route serving the same HTML bytes from memory,
-# in one run; and `/` again on a second server with the operator listener on (metrics
-# recorded) while its `/metrics` is scraped every second. Prints a Markdown table with the
-# ratio to the static route.
+# in one run. Prints a Markdown table with the ratio to the static route.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 DURATION=${DURATION:-30}
 SSR=127.0.0.1:3310
 STATIC=127.0.0.1:3311
-METRICS=127.0.0.1:3312
-OPERATOR=127.0.0.1:3313
 command -v wrk >/dev/null || { echo "installing wrk (Debian)"; apt-get install -y -qq wrk >/dev/null; }
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   scripts/setup.sh >/dev/null
@@ -26,10 +22,6 @@ ssr_pid=$!
 for _ in $(seq 100); do curl -sf "http://$SSR/" -o "$work/page.html" && break; sleep 0.1; done
 "$CARGO_TARGET_DIR/release/examples/static_html" "$work/page.html" "$STATIC" &
 for _ in $(seq 100); do curl -sf "http://$STATIC/" >/dev/null && break; sleep 0.1; done
-LEPTOS_SITE_ADDR=$METRICS LEADISTRY_OPERATOR_ADDR=$OPERATOR RUST_LOG=warn \
-  DATABASE_URL="sqlite://$work/metrics.sqlite?mode=rwc" "$CARGO_TARGET_DIR/release/leadistry" &
-for _ in $(seq 100); do curl -sf "http://$METRICS/" >/dev/null && break; sleep 0.1; done
-scrape() { while :; do curl -sf "http://$OPERATOR/metrics" >/dev/null; sleep 1; done; }
 
 decided=$(consent_cookie "$SSR")
 [ -n "$decided" ] || { echo "no decision from the server" >&2; exit 1; }
@@ -41,20 +33,11 @@ field() { awk -v k="$1" '$1==k {print $2}'; }
 
 wrk -t2 -c64 -d3s "http://$SSR/" >/dev/null # warm-up
 declare -A rps p50 p99
-names="static ssr ssr-decided ssr-metrics-scraped"
-for name in $names; do
+for name in static ssr ssr-decided; do
   case $name in
     static) out=$(run "http://$STATIC/") ;;
     ssr) out=$(run "http://$SSR/") ;;
     ssr-decided) out=$(run -H "Cookie: $decided" "http://$SSR/") ;;
-    ssr-metrics-scraped)
-      scrape &
-      scraper=$!
-      out=$(run "http://$METRICS/")
-      kill $scraper
-      curl -sf "http://$OPERATOR/metrics" | grep -q 'leadistry_http_requests_total{route="/",status="200"}' ||
-        { echo "the metrics did not count the run" >&2; exit 1; }
-      ;;
   esac
   rps[$name]=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50[$name]=$(field 50% <<<"$out")
@@ -62,7 +45,7 @@ for name in $names; do
 done
 echo "| route | requests/s | vs static | p50 | p99 |"
 echo "|---|---|---|---|---|"
-for name in $names; do
+for name in static ssr ssr-decided; do
   ratio=$(awk -v a="${rps[$name]}" -v b="${rps[static]}" 'BEGIN {printf "%.0f%%", 100*a/b}')
   echo "| $name | ${rps[$name]} | $ratio | ${p50[$name]} | ${p99[$name]} |"
 done
