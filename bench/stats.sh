@@ -95,16 +95,7 @@ SQL
 
 run_postgres() {
   local url=${BENCH_DATABASE_URL:-} t0
-  if [ -z "$url" ]; then
-    export PGHOST=/var/run/postgresql
-    read -r version cluster port _ <<<"$(pg_lsclusters -h | head -n 1)"
-    pg_ctlcluster "$version" "$cluster" start >/dev/null 2>&1 || true
-    for _ in $(seq 50); do pg_isready -q && break; sleep 0.2; done
-    su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'leadistry'\"" | grep -q 1 ||
-      su postgres -c "psql -qc \"CREATE ROLE leadistry LOGIN PASSWORD 'leadistry'\""
-    su postgres -c "dropdb --if-exists leadistry_bench && createdb -O leadistry leadistry_bench"
-    url="postgres://leadistry:leadistry@127.0.0.1:$port/leadistry_bench"
-  fi
+  [ -n "$url" ] || url=$(bench_database_url)
   DATABASE_URL=$url RUST_LOG=error "$bin" stats >/dev/null # makes the tables
   t0=$(seconds)
   psql -q -v ON_ERROR_STOP=1 "$url" <<SQL
