@@ -494,9 +494,16 @@ fn an_existing_log_is_migrated_with_its_figures(database: &str) {
 
         // The figures are counts, not proof: they outlive a prune of the receipts.
         assert_eq!(store.prune((day + 2) * 86_400).await.unwrap(), 3);
-        let after = stats::read(&store, Days { since: day, until: day + 2 }, By::Day)
-            .await
-            .unwrap();
+        let after = stats::read(
+            &store,
+            Days {
+                since: day,
+                until: day + 2,
+            },
+            By::Day,
+        )
+        .await
+        .unwrap();
         assert_eq!(after.total, figures.total);
         store.close().await;
     });
