@@ -9,12 +9,14 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{
     any::{AnyPoolOptions, AnyRow},
+    sqlite::SqliteConnectOptions,
     AnyPool, Row,
 };
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// One decision as the log keeps it: no IP address, no user agent, nothing else.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Receipt {
     pub consent_id: String,
     /// Unix seconds.
@@ -82,12 +84,17 @@ fn fingerprint_of(policy: &serde_json::Value) -> String {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("consent log: {0}")]
-pub struct StoreError(#[from] sqlx::Error);
+pub enum StoreError {
+    #[error("consent log: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// Reading a SQLite log with SQLite's own library (`Store::receipts`).
+    #[error("consent log: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(error: sqlx::migrate::MigrateError) -> Self {
-        Self(error.into())
+        Self::Sqlx(error.into())
     }
 }
 
@@ -198,6 +205,8 @@ impl Drop for Measured {
 pub struct Store {
     pool: AnyPool,
     sqlite: bool,
+    /// A SQLite log's file, which export reads with SQLite's own library (`receipts`).
+    sqlite_file: Option<PathBuf>,
 }
 
 impl Store {
@@ -229,7 +238,21 @@ impl Store {
             .connect(url)
             .await?;
         sqlx::migrate!().run(&pool).await?;
-        Ok(Self { pool, sqlite })
+        // An in-memory log is seen only through its own connection.
+        let sqlite_file = match sqlite {
+            true => Some(
+                url.parse::<SqliteConnectOptions>()?
+                    .get_filename()
+                    .to_owned(),
+            )
+            .filter(|file| !file.as_os_str().is_empty() && file != Path::new(":memory:")),
+            false => None,
+        };
+        Ok(Self {
+            pool,
+            sqlite,
+            sqlite_file,
+        })
     }
 
     /// Appends one receipt, and counts it in its day's figures in the same transaction;
@@ -370,21 +393,27 @@ impl Store {
 
     /// Receipts decided in `[since, until)`, oldest first, as the database hands them over:
     /// nothing is held but the row being read, whatever the size of the log.
+    ///
+    /// A SQLite file is read with SQLite's own library on a thread of its own: sqlx's driver
+    /// hands each row over from its worker thread on its own, at five times SQLite's time.
     pub fn receipts(
         &self,
         since: i64,
         until: i64,
     ) -> impl Stream<Item = Result<Receipt, StoreError>> + Send + '_ {
         // Through the decided_at index; SQLite sorts only the receipts of one second by id.
-        sqlx::query(
-            "SELECT consent_id, decided_at, policy_revision, policy_fingerprint, choices, method, \
-             replaces FROM consent_receipts WHERE decided_at >= $1 AND decided_at < $2 \
-             ORDER BY decided_at, consent_id",
-        )
-        .bind(since)
-        .bind(until)
-        .fetch(&self.pool)
-        .map(|row| row.and_then(|row| receipt_of(&row)).map_err(StoreError))
+        const SELECT: &str = "SELECT consent_id, decided_at, policy_revision, \
+            policy_fingerprint, choices, method, replaces FROM consent_receipts \
+            WHERE decided_at >= $1 AND decided_at < $2 ORDER BY decided_at, consent_id";
+        match &self.sqlite_file {
+            Some(file) => sqlite_receipts(file.clone(), SELECT, since, until).boxed(),
+            None => sqlx::query_as(SELECT)
+                .bind(since)
+                .bind(until)
+                .fetch(&self.pool)
+                .map_err(StoreError::from)
+                .boxed(),
+        }
     }
 
     /// Receipts decided in `[since, until)`, oldest first, collected: for small ranges; the
@@ -500,6 +529,59 @@ impl Store {
     }
 }
 
+/// Receipts as `select` reads them from the SQLite file, read by SQLite's own library on a
+/// blocking thread and handed over a batch at a time. Dropping the stream stops the reading.
+fn sqlite_receipts(
+    file: PathBuf,
+    select: &'static str,
+    since: i64,
+    until: i64,
+) -> impl Stream<Item = Result<Receipt, StoreError>> + Send + 'static {
+    const BATCH: usize = 1024;
+    let (sender, batches) = tokio::sync::mpsc::channel::<Result<Vec<Receipt>, StoreError>>(4);
+    tokio::task::spawn_blocking(move || {
+        use rusqlite::{Connection, OpenFlags};
+        let read = || -> Result<(), StoreError> {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let connection = Connection::open_with_flags(&file, flags)?;
+            connection.busy_timeout(Duration::from_secs(10))?;
+            let mut statement = connection.prepare(select)?;
+            let mut rows = statement.query([since, until])?;
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(row) = rows.next()? {
+                batch.push(Receipt {
+                    consent_id: row.get(0)?,
+                    decided_at: row.get(1)?,
+                    policy_revision: row.get(2)?,
+                    policy_fingerprint: row.get(3)?,
+                    choices: row.get(4)?,
+                    method: row.get(5)?,
+                    replaces: row.get(6)?,
+                });
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if sender.blocking_send(Ok(full)).is_err() {
+                        return Ok(()); // nobody reads any more
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = sender.blocking_send(Ok(batch));
+            }
+            Ok(())
+        };
+        if let Err(error) = read() {
+            let _ = sender.blocking_send(Err(error));
+        }
+    });
+    futures_util::stream::unfold(batches, |mut batches| async move {
+        let batch = batches.recv().await?;
+        Some((batch, batches))
+    })
+    .map_ok(|batch| futures_util::stream::iter(batch.into_iter().map(Ok)))
+    .try_flatten()
+}
+
 /// The most receipts one batch of [`Store::prune`] deletes.
 pub const PRUNE_BATCH: u32 = 5_000;
 /// How many the first batch deletes, and the fewest a batch deletes.
@@ -507,18 +589,6 @@ const PRUNE_BATCH_FIRST: u32 = 500;
 const PRUNE_BATCH_SMALLEST: u32 = 50;
 /// How long a batch of [`Store::prune`] may hold the log: what a save may have to wait.
 pub const PRUNE_BATCH_TIME: Duration = Duration::from_millis(40);
-
-fn receipt_of(row: &AnyRow) -> Result<Receipt, sqlx::Error> {
-    Ok(Receipt {
-        consent_id: row.try_get(0)?,
-        decided_at: row.try_get(1)?,
-        policy_revision: row.try_get(2)?,
-        policy_fingerprint: row.try_get(3)?,
-        choices: row.try_get(4)?,
-        method: row.try_get(5)?,
-        replaces: row.try_get(6)?,
-    })
-}
 
 /// How many rows each day's figure of a kind is spread over: saves from many connections
 /// (several instances on PostgreSQL) update different rows instead of queueing for one lock.
