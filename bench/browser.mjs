@@ -12,6 +12,13 @@ const REFERENCE = process.env.REFERENCE ?? 'http://127.0.0.1:3321';
 // Another site (localhost is not 127.0.0.1's site), whose link the first views arrive by.
 const ELSEWHERE = `${REFERENCE.replace('127.0.0.1', 'localhost')}/elsewhere`;
 const RUNS = Number(process.env.RUNS ?? 31);
+// Visits of each page on the slow link (each takes seconds); PROFILE=slow runs only those.
+const SLOW_RUNS = Number(process.env.SLOW_RUNS ?? 7);
+const PROFILE = process.env.PROFILE ?? 'all';
+// A slow phone on a slow network, as DevTools makes one: 400 ms round-trip, 400 kbit/s
+// each way, the processor 4× slower.
+const SLOW_NETWORK = { offline: false, latency: 400, downloadThroughput: 50_000, uploadThroughput: 50_000 };
+const SLOW_CPU = 4;
 const DECISION = process.env.DECISION; // a signed lf_cookie_consent value for SITE
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -213,6 +220,95 @@ async function decidedVisitor() {
   return { median: median(samples), max: Math.max(...samples), wasm };
 }
 
+async function slowDown(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', SLOW_NETWORK);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: SLOW_CPU });
+}
+
+// In the page, on the page's clock (0 = navigation start): the first frame that shows the
+// clicked control taken (this site's `data-busy`), the banner gone, Clarity's tag inserted.
+const SLOW_PROBE = (banner) => {
+  const m = window.__bench;
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'attributes' && r.target.hasAttribute?.('data-busy') && m.busy === undefined) {
+        requestAnimationFrame(() => (m.busy ??= performance.now()));
+      }
+      for (const node of r.addedNodes) if (node.src?.includes('clarity.ms')) m.clarity ??= performance.now();
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true });
+  // The banner is gone from the first frame after the click where it has no visible box
+  // (the reference fades its banner out: hidden once invisible).
+  const frame = () => {
+    const el = document.querySelector(banner);
+    const style = el && getComputedStyle(el);
+    const shown = el && el.getBoundingClientRect().height > 0 && style.display !== 'none'
+      && style.visibility !== 'hidden' && Number(style.opacity) > 0;
+    if (m.click !== null && shown && Number(style.opacity) < 1) m.fading ??= performance.now();
+    if (m.click !== null && !shown) m.gone = performance.now();
+    else requestAnimationFrame(frame);
+  };
+  addEventListener('click', () => requestAnimationFrame(frame), { capture: true, once: true });
+};
+
+/**
+ * The slow link: a first view of `/` with Accept clicked at first sight of the banner, both
+ * pages alternating; and this site's "Cookie Settings" clicked as soon as a decided
+ * visitor's page shows it.
+ */
+async function slowLink() {
+  const fresh = () => ({ banner: [], answer: [], gone: [], clarity: [], inForce: [], reloaded: false });
+  const samples = { site: fresh(), reference: fresh() };
+  for (let run = 0; run < SLOW_RUNS; run++) {
+    for (const name of run % 2 ? ['reference', 'site'] : ['site', 'reference']) {
+      const target = targets[name];
+      const s = samples[name];
+      const { context, page } = await freshPage(target);
+      await context.addInitScript(SLOW_PROBE, target.banner);
+      await slowDown(page);
+      await page.goto(`${target.base}/`, { waitUntil: 'commit' });
+      await page.waitForFunction(() => window.__bench.banner !== null, null, { polling: 'raf', timeout: 30000 });
+      await page.evaluate(() => (window.__samePage = true));
+      await page.getByRole('button', { name: /^Accept( all)?$/ }).first().click({ noWaitAfter: true });
+      await page.waitForFunction(() => window.__clarityLoaded === true && window.__bench.gone !== undefined,
+        null, { timeout: 30000 });
+      const m = await page.evaluate(() => window.__bench);
+      s.reloaded ||= !(await page.evaluate(() => window.__samePage === true));
+      s.banner.push(m.banner);
+      // This site answers a click by pressing the button; the reference by fading its banner.
+      s.answer.push((m.busy ?? m.fading ?? m.gone) - m.click);
+      s.gone.push(m.gone - m.click);
+      s.clarity.push(m.clarity - m.click);
+      // The decision is in force once saved: the banner goes when the save has answered.
+      s.inForce.push(m.gone);
+      await context.close();
+    }
+  }
+  const settings = [];
+  for (let run = 0; run < SLOW_RUNS; run++) {
+    const { context, page } = await freshPage(targets.site);
+    await context.addCookies([{ name: 'lf_cookie_consent', value: DECISION, url: SITE, httpOnly: true }]);
+    await slowDown(page);
+    await page.goto(`${SITE}/privacy`, { waitUntil: 'commit' });
+    const link = page.getByRole('contentinfo').getByRole('link', { name: 'Cookie Settings' });
+    await link.waitFor();
+    const clicked = Date.now();
+    await link.click({ noWaitAfter: true });
+    await page.getByRole('dialog', { name: 'Cookie preferences' })
+      .or(page.getByRole('heading', { level: 1, name: 'Cookie Settings' }))
+      .waitFor({ timeout: 30000 });
+    settings.push(Date.now() - clicked);
+    await context.close();
+  }
+  const summary = ({ reloaded, ...s }) => ({
+    ...Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)])),
+    reloaded,
+  });
+  return { site: summary(samples.site), reference: summary(samples.reference), settings: median(settings), settingsMax: Math.max(...settings) };
+}
+
 /** Bytes of a first view with JavaScript off, and whether the banner is there and works. */
 async function withoutJs(name) {
   const target = targets[name];
@@ -225,6 +321,26 @@ async function withoutJs(name) {
   return { bytes, banner };
 }
 
+const ms = (x) => `${x.toFixed(1)} ms`;
+const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+
+const slow = await slowLink();
+const s = (x) => `${(x / 1000).toFixed(2)} s`;
+console.log(`| slow link: 400 ms round-trip, 400 kbit/s, CPU 4× slower (median of ${SLOW_RUNS} visits each) | this site | vanilla-cookieconsent page | ratio |`);
+console.log('|---|---|---|---|');
+console.log(`| banner visible after navigation start | ${s(slow.site.banner)} | ${s(slow.reference.banner)} | ${ratio(slow.site.banner, slow.reference.banner)} |`);
+console.log(`| Accept at first sight → visible answer | ${ms(slow.site.answer)} | ${ms(slow.reference.answer)} | |`);
+console.log(`| Accept at first sight → banner gone, decision saved | ${s(slow.site.gone)} | ${s(slow.reference.gone)} | |`);
+console.log(`| Accept at first sight → Clarity request | ${s(slow.site.clarity)} | ${s(slow.reference.clarity)} | |`);
+console.log(`| navigation start → decision in force | ${s(slow.site.inForce)} | ${s(slow.reference.inForce)} | ${ratio(slow.site.inForce, slow.reference.inForce)} |`);
+console.log(`| reloads | ${slow.site.reloaded ? 'yes' : 'none'} | ${slow.reference.reloaded ? 'yes' : 'none'} | |`);
+console.log(`| decided visitor: early "Cookie Settings" → dialog or settings page (worst) | ${s(slow.settings)} (${s(slow.settingsMax)}) | – | |`);
+console.log('');
+if (PROFILE === 'slow') {
+  await browser.close();
+  process.exit(slow.site.reloaded ? 1 : 0);
+}
+
 const { site, reference, coop } = await firstViews();
 const early = await earlyAccept();
 const decided = await decidedVisitor();
@@ -232,10 +348,8 @@ const siteNoJs = await withoutJs('site');
 const referenceNoJs = await withoutJs('reference');
 await browser.close();
 
-const ms = (x) => `${x.toFixed(1)} ms`;
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const total = (bytes, kinds = Object.keys(bytes)) => kinds.reduce((sum, k) => sum + (bytes[k]?.gzip ?? 0), 0);
-const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
 const mix = (bytes) => Object.entries(bytes).sort().map(([k, b]) => `${k} ${kb(b.gzip)}`).join(', ');
 
 console.log(`| first view of \`/\` (median of ${RUNS} fresh visits) | this site | vanilla-cookieconsent page | ratio |`);

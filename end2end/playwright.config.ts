@@ -21,6 +21,9 @@ process.env.LEADISTRY_SERVER_BIN ??= server;
 
 export default defineConfig({
   testDir: './tests',
+  // The slow-link tests time what a visitor sees on a throttled link, so they run alone, in a
+  // pass of their own (E2E_SLOW_LINK=1, one worker), as scripts/test runs them.
+  testIgnore: process.env.E2E_SLOW_LINK ? [] : ['**/slowlink.spec.ts'],
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
   retries: 0,

@@ -9,6 +9,7 @@ use crate::routes::{
     home::HomePage, not_found::NotFound,
 };
 use crate::state::AppState;
+use crate::wording::WORDING;
 use leptos::{nonce::use_nonce, prelude::*};
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
 use leptos_router::{
@@ -24,6 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         context.set_is_hydrating(false);
     }
     let body = state.to_attributes(return_to);
+    let status = &WORDING.status;
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -44,6 +46,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </head>
             <body {..body}>
                 <App />
+                // Outside the islands: the island loader says here what a control taken
+                // before they are ready is doing.
+                <p
+                    id="consent-status"
+                    class="visually-hidden"
+                    role="status"
+                    data-saving=status.saving
+                    data-saved=status.saved
+                    data-failed=WORDING.errors.not_saved
+                    data-opening=status.opening
+                ></p>
             </body>
         </html>
     }

@@ -29,7 +29,15 @@ pub enum Stylesheet {
 }
 
 impl Assets {
-    fn new(stylesheet: Stylesheet, js: &str, wasm: &str, live_reload: Option<Arc<str>>) -> Self {
+    /// `wasm_bytes`: what the WASM weighs on the wire, for the loader's guess of how long it
+    /// takes to arrive.
+    fn new(
+        stylesheet: Stylesheet,
+        js: &str,
+        wasm: &str,
+        wasm_bytes: u64,
+        live_reload: Option<Arc<str>>,
+    ) -> Self {
         // Whole-line comments and indentation are for readers of the file, not of every page.
         let loader: String = ISLAND_LOADER
             .lines()
@@ -39,7 +47,7 @@ impl Assets {
             .join("\n");
         Self {
             stylesheet,
-            loader: format!("{loader}({js:?}, {wasm:?});").into(),
+            loader: format!("{loader}({js:?}, {wasm:?}, {wasm_bytes});").into(),
             live_reload,
         }
     }
@@ -89,10 +97,20 @@ impl Assets {
             let port = options.reload_port;
             format!(" ws://127.0.0.1:{port} ws://localhost:{port}").into()
         });
+        let wasm = name("wasm", "wasm");
+        // Compressed as most browsers get it; 0 when unknown (the loader then expects it soon).
+        let wasm_bytes = ["br", "gz", ""]
+            .iter()
+            .find_map(|extension| {
+                let file = format!("{}{wasm}.{extension}", options.site_root);
+                std::fs::metadata(file.trim_end_matches('.')).ok()
+            })
+            .map_or(0, |metadata| metadata.len());
         Assets::new(
             stylesheet,
             &name("js", "js"),
-            &name("wasm", "wasm"),
+            &wasm,
+            wasm_bytes,
             live_reload,
         )
     }

@@ -13,6 +13,7 @@ pub struct Wording {
     pub settings_page: SettingsPage,
     pub decision: DecisionLine,
     pub errors: Errors,
+    pub status: Status,
     /// "Cookie Settings" in every footer, and the settings page's title.
     pub cookie_settings: &'static str,
     /// The link to the Cookie Notice from the banner and the settings page.
@@ -72,6 +73,15 @@ pub struct Errors {
     pub invalid: &'static str,
 }
 
+/// What the status line says of a control taken before the islands are ready
+/// (`src/islands.js`), for screen readers.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub saving: &'static str,
+    pub saved: &'static str,
+    pub opening: &'static str,
+}
+
 pub const WORDING: Wording = Wording {
     banner: Banner {
         title: "Cookies on Leadistry",
@@ -106,6 +116,11 @@ pub const WORDING: Wording = Wording {
         not_saved: "Your choice could not be saved, so nothing has changed. Please try again.",
         too_many: "Too many choices were sent from your network in a short time, so nothing has changed. Please try again in a minute.",
         invalid: "Your choice could not be read, so nothing has changed. Please try again.",
+    },
+    status: Status {
+        saving: "Saving your choice…",
+        saved: "Your choice is saved.",
+        opening: "Opening the cookie settings…",
     },
     cookie_settings: "Cookie Settings",
     read_notice: "Read our Cookie Notice",

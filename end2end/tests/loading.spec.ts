@@ -11,6 +11,7 @@ import {
   dialog,
   footerSettings,
   EVERY_PAGE,
+  hyphenated,
 } from './fixtures';
 import type { Page } from '@playwright/test';
 
@@ -148,36 +149,109 @@ test.describe('with JavaScript', () => {
     await expect(hydrated(page)).toHaveCount(1);
   });
 
-  test('an Accept before the islands hydrate is held, then decides in place: Clarity loads, no reload', async ({ page, context, clarity }) => {
+  test('an Accept before the islands are ready is saved at once: the banner goes and Clarity loads without them, no reload', async ({ page, context, clarity }) => {
     const release = await holdWasm(page);
     await page.goto('/');
     await page.evaluate(() => ((window as unknown as { __samePage: boolean }).__samePage = true));
-    await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
-    await page.waitForTimeout(300);
-    expect(clarity.requests, 'nothing happens before hydration').toBe(0);
-    release();
-    await expect.poll(() => clarity.requests).toBe(1);
+    const form = banner(page).locator('form');
+    const accept = banner(page).getByRole('button', { name: 'Accept', exact: true });
+    await accept.click();
     await expect(banner(page)).toBeHidden();
-    expect(await page.evaluate(() => (window as unknown as { __samePage?: boolean }).__samePage)).toBe(true);
+    await expect.poll(() => clarity.requests, 'Clarity, before the islands').toBe(1);
+    await expect(hydrated(page)).toHaveCount(0);
+    await expect(page.locator('#consent-status')).toHaveText('Your choice is saved.');
     const decision = await storedDecision(context);
     expect(decision?.analytics).toBe(true);
-    expect(decision?.method, 'saved by the islands, not by a form post').toBe('b');
+    expect(decision?.method, 'saved in the background, not by a form post').toBe('b');
+    // The islands take the saved decision as the page's state: no second loader, the
+    // banner gone for good, and the dialog says what was chosen.
+    release();
+    await expect(hydrated(page)).toHaveCount(1);
+    await expect(banner(page)).toHaveCount(0);
+    await expect(form).toHaveCount(0);
+    await footerSettings(page).click();
+    await expect(dialog(page).getByRole('switch', { name: 'Analytics & behavioural' })).toBeChecked();
+    await expect(dialog(page).locator('.consent-id')).toHaveText(hyphenated(decision!.id));
+    await page.waitForTimeout(300);
+    expect(clarity.requests, 'Clarity loaded once').toBe(1);
+    await expect(page.locator('script#clarity-early')).toHaveCount(1);
+    await expect(page.locator('script#clarity-loader'), 'none from the islands').toHaveCount(0);
+    expect(await page.evaluate(() => (window as unknown as { __samePage?: boolean }).__samePage)).toBe(true);
   });
 
-  test('a Cookie Settings click before the islands hydrate opens the dialog once they have', async ({ page, context }) => {
+  test('an early Reject is saved once however often it is clicked, and says so at once', async ({ page, context, clarity }) => {
+    await holdWasm(page);
+    // The save's answer is held too, so that the second and third clicks come while it is under way.
+    let answer = () => {};
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const posts: string[] = [];
+    await page.route('**/api/consent', async (route) => {
+      posts.push(route.request().postData() ?? '');
+      await answered;
+      await route.continue();
+    });
+    await page.goto('/cookie-notice');
+    const form = banner(page).locator('form');
+    const reject = banner(page).getByRole('button', { name: 'Reject', exact: true });
+    await reject.focus();
+    await page.keyboard.press('Enter');
+    await expect(form).toHaveAttribute('aria-busy', 'true');
+    await expect(reject).toHaveAttribute('data-busy', '');
+    await expect(page.locator('#consent-status')).toHaveText('Saving your choice…');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Space');
+    answer();
+    await expect(banner(page)).toBeHidden();
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toContain('choice=reject');
+    expect((await storedDecision(context))?.analytics).toBe(false);
+    await page.waitForTimeout(300);
+    expect(clarity.requests).toBe(0);
+    await expect(page).toHaveURL('/cookie-notice');
+  });
+
+  test('an early save that fails says so in the banner and changes nothing; the islands then say it too', async ({ page, context, consoleErrors }) => {
+    consoleErrors.expect(/status of 503|consent not saved/);
+    const release = await holdWasm(page);
+    let fail = true;
+    await page.route('**/api/consent', (route) =>
+      fail ? route.fulfill({ status: 503, headers: { 'retry-after': '1' }, body: '' }) : route.continue(),
+    );
+    await page.goto('/');
+    const accept = banner(page).getByRole('button', { name: 'Accept', exact: true });
+    await accept.click();
+    await expect(banner(page)).toBeVisible();
+    const note = await banner(page).locator('.banner-text').evaluate((e) => getComputedStyle(e, '::after').content);
+    expect(note).toContain('could not be saved');
+    await expect(page.locator('#consent-status')).toHaveText(/could not be saved/);
+    await expect(accept).not.toHaveAttribute('aria-busy');
+    expect(await storedDecision(context)).toBeUndefined();
+    release();
+    await expect(hydrated(page)).toHaveCount(1);
+    await expect(banner(page).getByRole('alert')).toHaveText(/could not be saved/);
+    // Tried again once it can be saved: the islands save it.
+    fail = false;
+    await accept.click();
+    await expect(banner(page)).toHaveCount(0);
+    expect((await storedDecision(context))?.analytics).toBe(true);
+  });
+
+  test('a Cookie Settings click before the islands hydrate shows it was taken, and opens the dialog once they have', async ({ page, context }) => {
     await setConsentCookie(context, consentValue({ analytics: true }));
     const release = await holdWasm(page);
     await page.goto('/terms');
     await footerSettings(page).click();
-    await page.waitForTimeout(300);
-    await expect(page).toHaveURL('/terms');
+    await expect(footerSettings(page)).toHaveAttribute('aria-busy', 'true');
+    await expect(page.locator('#consent-status')).toHaveText('Opening the cookie settings…');
+    // Held at most a second (then it follows its link): let the bundle come before that.
     release();
     await expect(dialog(page)).toBeVisible();
     await expect(page).toHaveURL('/terms');
+    await expect(footerSettings(page)).not.toHaveAttribute('aria-busy');
     await expect(dialog(page).getByRole('switch', { name: 'Analytics & behavioural' })).toBeChecked();
   });
 
-  test('a bundle that fails to load: a held Accept goes ahead as the plain form post', async ({ page, context, consoleErrors }) => {
+  test('a bundle that fails to load: Accept is saved all the same, Cookie Settings follows its link', async ({ page, context, consoleErrors }) => {
     consoleErrors.expect(/Failed to load resource|ERR_FAILED|WebAssembly/);
     await page.route(WASM, (route) => route.abort());
     await page.goto('/cookie-notice');
@@ -186,26 +260,30 @@ test.describe('with JavaScript', () => {
     await expect(page).toHaveURL('/cookie-notice');
     const decision = await storedDecision(context);
     expect(decision?.analytics).toBe(false);
-    expect(decision?.method, 'posted by the browser').toBe('f');
+    expect(decision?.method, 'saved in the background').toBe('b');
+    await footerSettings(page).click();
+    await expect(page).toHaveURL('/cookie-settings');
   });
 
-  test('a bundle that does not arrive in 3 s: a held Cookie Settings click follows its link', async ({ page, context }) => {
+  test('a bundle that does not arrive within a second: a held Cookie Settings click follows its link', async ({ page, context }) => {
     await setConsentCookie(context, consentValue({ analytics: false }));
     await holdWasm(page);
     await page.goto('/privacy');
     const clicked = Date.now();
     await footerSettings(page).click();
-    await expect(page).toHaveURL('/cookie-settings', { timeout: 6000 });
-    expect(Date.now() - clicked).toBeGreaterThanOrEqual(2900);
+    await expect(page).toHaveURL('/cookie-settings', { timeout: 4000 });
+    expect(Date.now() - clicked).toBeGreaterThanOrEqual(900);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Cookie Settings');
   });
 
-  test('a bundle that does not arrive in 3 s: a held Accept is posted as the plain form', async ({ page, context }) => {
+  test('a bundle that does not arrive within a second: a held preferences save is posted as the plain form', async ({ page, context }) => {
     await holdWasm(page);
-    await page.goto('/');
-    await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
-    await expect(banner(page)).toBeHidden({ timeout: 6000 });
-    expect((await storedDecision(context))?.method).toBe('f');
+    await page.goto('/cookie-settings');
+    const main = page.getByRole('main');
+    await main.getByRole('button', { name: 'Reject all' }).click();
+    await expect(main.locator('form')).toHaveAttribute('aria-busy', 'true');
+    await expect(main.locator('.decision-summary')).toContainText('refused', { timeout: 4000 });
+    expect((await storedDecision(context))?.method, 'posted by the browser').toBe('f');
   });
 
   test('a page visited with the banner hydrates once, whatever the visitor does first', async ({ page }) => {

@@ -1,19 +1,10 @@
 //! Microsoft Clarity, present only while the visitor's consent says analytics is granted.
 
+pub mod loader;
+
 use crate::consent::context::use_consent;
 use leptos::prelude::*;
-
-/// Microsoft's standard loader, then the consent signal. The id is validated at start-up
-/// (lowercase letters and digits), so it can be placed in the script as is.
-fn loader(project_id: &str) -> String {
-    format!(
-        "(function(c,l,a,r,i,t,y){{c[a]=c[a]||function(){{(c[a].q=c[a].q||[]).push(arguments)}};\
-         t=l.createElement(r);t.async=1;t.src='https://www.clarity.ms/tag/'+i;\
-         y=l.getElementsByTagName(r)[0];y.parentNode.insertBefore(t,y)}})\
-         (window,document,'clarity','script','{project_id}');\
-         window.clarity('consentv2',{{ad_Storage:'denied',analytics_Storage:'granted'}});"
-    )
-}
+use loader::loader;
 
 /// Renders the Clarity loader while analytics is granted, and nothing otherwise: no
 /// placeholder script of any kind. When the visitor withdraws on the page, it stops Clarity.
@@ -31,13 +22,25 @@ pub fn Clarity() -> impl IntoView {
         granted
     });
     move || {
-        project.get().map(|id| {
+        project.get().filter(|_| !loaded_early()).map(|id| {
             view! {
                 <script id="clarity-loader" nonce=page_nonce()>
                     {loader(&id)}
                 </script>
             }
         })
+    }
+}
+
+/// The island loader ran Clarity's loader itself (`#clarity-early`): the islands must not again.
+fn loaded_early() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        document().get_element_by_id("clarity-early").is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
     }
 }
 
@@ -110,18 +113,6 @@ fn cookie_domains(host: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_loader_is_microsofts_snippet_with_the_consent_signal() {
-        let js = loader("abcd1234");
-        assert!(js.contains("'https://www.clarity.ms/tag/'+i"));
-        assert!(js.contains("'abcd1234'"));
-        assert!(js.contains("t.async=1"));
-        assert!(js.contains("consentv2"));
-        assert!(js.contains("analytics_Storage:'granted'"));
-        // Inline script text must survive HTML escaping untouched.
-        assert!(!js.contains(['<', '>', '&']));
-    }
 
     #[test]
     fn cookies_are_deleted_on_every_parent_domain() {

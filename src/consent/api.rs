@@ -6,13 +6,15 @@ use serde::{Deserialize, Serialize};
 
 /// What a save answers: the decision in the cookie's own text form (which the browser reads
 /// with the same codec as the `<body>` attribute), its id and whether analytics is granted,
-/// for scripts, and which Clarity project may load.
+/// for scripts, which Clarity project may load, and, when it may, Clarity's loader for the
+/// island loader to run (no page carries it before consent).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Saved {
     pub decision: String,
     pub id: String,
     pub analytics: bool,
     pub clarity_project_id: Option<String>,
+    pub clarity_loader: Option<String>,
 }
 
 impl Saved {
@@ -94,5 +96,10 @@ pub async fn save_consent(#[server(flatten)] form: ConsentForm) -> Result<Saved,
         id: decision.id.to_string(),
         analytics: decision.analytics,
         clarity_project_id: settings.clarity_project_id.clone(),
+        clarity_loader: settings
+            .clarity_project_id
+            .as_deref()
+            .filter(|_| decision.analytics)
+            .map(crate::analytics::loader::loader),
     })
 }

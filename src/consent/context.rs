@@ -69,6 +69,14 @@ impl Consent {
         #[cfg(feature = "hydrate")]
         after_page_hydrates(move || {
             gpc_in_browser.set(browser_sends_gpc());
+            if let Some(save) = browser::early_save() {
+                consent.pending.set(true);
+                leptos::task::spawn_local(async move {
+                    let result = browser::answer(wasm_bindgen_futures::JsFuture::from(save).await);
+                    consent.pending.set(false);
+                    consent.apply(result);
+                });
+            }
             mark_hydrated();
         });
         consent
@@ -211,9 +219,26 @@ mod browser {
         if !response.ok() {
             return Err(format!("status {}", response.status()));
         }
-        let answer = JsFuture::from(response.json().map_err(fail)?)
-            .await
-            .map_err(fail)?;
+        answer(JsFuture::from(response.json().map_err(fail)?).await)
+    }
+
+    /// The save the island loader made before the islands were ready (`src/islands.js`),
+    /// taken once: a promise of its answer.
+    pub fn early_save() -> Option<js_sys::Promise> {
+        let window = window();
+        let key = JsValue::from_str("leadistryEarlySave");
+        let save = js_sys::Reflect::get(&window, &key).ok()?.dyn_into().ok()?;
+        let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+        // Its own note takes over from the one CSS showed for a failure.
+        if let Some(root) = document().document_element() {
+            let _ = root.remove_attribute("data-consent-failed");
+        }
+        Some(save)
+    }
+
+    /// The state a save's answer (`api::Saved`, parsed by the browser) says.
+    pub fn answer(answer: Result<JsValue, JsValue>) -> Result<ConsentState, String> {
+        let answer = answer.map_err(|e| format!("{e:?}"))?;
         // The decision in its cookie text, read with the codec that reads `<body>`'s.
         let field = |key: &str| js_sys::Reflect::get(&answer, &key.into()).ok()?.as_string();
         Ok(ConsentState {

@@ -25,7 +25,9 @@ pub fn CookieBanner() -> impl IntoView {
                 data-consent-control
             >
                 <div class="container banner-inner">
-                    <div class="banner-text">
+                    // What CSS says here when a save made before the islands were ready
+                    // failed (`src/islands.js`); the islands then say it themselves.
+                    <div class="banner-text" data-not-saved=WORDING.errors.not_saved>
                         <h2 id="cookie-banner-title">{text.title}</h2>
                         <Show when=policy_changed>
                             <p class="policy-changed">{text.policy_changed}</p>

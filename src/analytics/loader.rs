@@ -1,0 +1,32 @@
+//! Microsoft Clarity's loader, as the Clarity gate renders it and as a save's answer carries
+//! it to the island loader (`src/islands.js`) for a decision made before the islands were
+//! ready. Its own module: the consent layer names it without depending on the gate.
+
+/// Microsoft's standard loader, then the consent signal. The id is validated at start-up
+/// (lowercase letters and digits), so it can be placed in the script as is.
+pub fn loader(project_id: &str) -> String {
+    format!(
+        "(function(c,l,a,r,i,t,y){{c[a]=c[a]||function(){{(c[a].q=c[a].q||[]).push(arguments)}};\
+         t=l.createElement(r);t.async=1;t.src='https://www.clarity.ms/tag/'+i;\
+         y=l.getElementsByTagName(r)[0];y.parentNode.insertBefore(t,y)}})\
+         (window,document,'clarity','script','{project_id}');\
+         window.clarity('consentv2',{{ad_Storage:'denied',analytics_Storage:'granted'}});"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loader_is_microsofts_snippet_with_the_consent_signal() {
+        let js = loader("abcd1234");
+        assert!(js.contains("'https://www.clarity.ms/tag/'+i"));
+        assert!(js.contains("'abcd1234'"));
+        assert!(js.contains("t.async=1"));
+        assert!(js.contains("consentv2"));
+        assert!(js.contains("analytics_Storage:'granted'"));
+        // Inline script text must survive HTML escaping untouched.
+        assert!(!js.contains(['<', '>', '&']));
+    }
+}
