@@ -10,7 +10,7 @@ use crate::routes::{
 };
 use crate::state::AppState;
 use crate::wording::WORDING;
-use leptos::{nonce::use_nonce, prelude::*};
+use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
@@ -36,10 +36,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 // Before a linked stylesheet: a script after it would wait for it, and so
                 // would the rest of the page.
-                <script nonce=use_nonce()>{assets.as_ref().map(|a| a.loader.clone())}</script>
+                // Inline, named by its hash in the page's policy (`server::headers`).
+                <script>{assets.as_ref().map(|a| a.loader.clone())}</script>
                 {assets
                     .map(|a| match a.stylesheet {
-                        Stylesheet::Inline(css) => view! { <style nonce=use_nonce()>{css}</style> }.into_any(),
+                        Stylesheet::Inline(css) => view! { <style>{css}</style> }.into_any(),
                         Stylesheet::Linked(url) => view! { <link id="leptos" rel="stylesheet" href=url /> }.into_any(),
                     })}
                 <MetaTags />

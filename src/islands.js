@@ -15,7 +15,6 @@
 ((js, wasm, wasmBytes) => {
   const CONTROL = "[data-consent-control]";
   const HOLD_MS = 1000;
-  const nonce = document.currentScript?.nonce;
   const root = document.documentElement;
   let loading = null;
   let ready = false;
@@ -106,8 +105,7 @@
   function loadClarity(loader) {
     if (!loader || document.getElementById("clarity-early")) return;
     const script = document.createElement("script");
-    script.id = "clarity-early";
-    if (nonce) script.nonce = nonce;
+    script.id = "clarity-early"; // allowed by its hash in the page's policy
     script.text = loader;
     document.head.append(script);
   }

@@ -24,7 +24,8 @@ pub fn Clarity() -> impl IntoView {
     move || {
         project.get().filter(|_| !loaded_early()).map(|id| {
             view! {
-                <script id="clarity-loader" nonce=page_nonce()>
+                // Named by its hash in the page's policy (`server::headers`).
+                <script id="clarity-loader">
                     {loader(&id)}
                 </script>
             }
@@ -41,26 +42,6 @@ fn loaded_early() -> bool {
     #[cfg(not(feature = "hydrate"))]
     {
         false
-    }
-}
-
-/// The CSP nonce of this page: from the request on the server; in the browser, from the
-/// nonced hydration script, so a loader inserted after Accept runs under the same policy.
-fn page_nonce() -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        leptos::nonce::use_nonce().map(|nonce| nonce.to_string())
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        document()
-            .query_selector("script[nonce]")
-            .ok()
-            .flatten()
-            .and_then(|script| script.dyn_into::<web_sys::HtmlElement>().ok())
-            .map(|script| script.nonce())
-            .filter(|nonce| !nonce.is_empty())
     }
 }
 

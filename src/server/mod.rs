@@ -27,17 +27,14 @@ use tower_http::{
 };
 
 /// What page renders and server functions read from the reactive context: the application
-/// state, and this response's CSP nonce, so that inline scripts carry the one the header names.
+/// state; and an empty nonce in place of the random one leptos_axum provides for each render:
+/// the policy names the inline scripts by hash (`headers`), and a page must be the same for
+/// every visitor of its class.
 fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let state = state.clone();
     move || {
         provide_context(state.clone());
-        let nonce = with_context::<http::request::Parts, _>(|parts| {
-            parts.extensions.get::<leptos::nonce::Nonce>().cloned()
-        });
-        if let Some(nonce) = nonce.flatten() {
-            provide_context(nonce);
-        }
+        provide_context(leptos::nonce::Nonce::from_value(""));
     }
 }
 
@@ -84,13 +81,13 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         // Outside in: log; time out; read the visitor's consent; add the security headers
-        // (and the nonce); then guard the consent endpoint.
+        // (the policy by hashes); then guard the consent endpoint.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             endpoint::guard,
         ))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            (state.clone(), headers::PagePolicy::new(&state)),
             headers::security_headers,
         ))
         .layer(middleware::from_fn_with_state(

@@ -165,11 +165,9 @@ tfoot th,tfoot td{font-weight:600;border-top:2px solid CanvasText}";
 
 /// The CSP of `/stats`: nothing but its own stylesheet, by hash (no script at all).
 fn stats_policy() -> HeaderValue {
-    use base64::Engine;
-    use sha2::Digest;
-    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
+    let hash = super::headers::source_hash(STYLE);
     let policy = format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'; \
+        "default-src 'none'; style-src{hash}; base-uri 'none'; form-action 'none'; \
          frame-ancestors 'none'"
     );
     HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
