@@ -1,5 +1,6 @@
 //! Server-only setup: the axum router, static files, logging and shutdown.
 
+pub mod cache;
 pub mod client;
 pub mod csrf;
 pub mod endpoint;
@@ -80,6 +81,11 @@ pub fn router(state: AppState) -> Router {
             header::HeaderValue::from_static("private, no-cache"),
         ))
         .layer(CompressionLayer::new())
+        // Outside the compression, so that pages are kept compressed.
+        .layer(middleware::from_fn_with_state(
+            cache::RenderCache::new(state.settings.page_cache_kib * 1024),
+            cache::serve_cached,
+        ))
         // Outside in: log; time out; read the visitor's consent; add the security headers
         // (the policy by hashes); then guard the consent endpoint.
         .layer(middleware::from_fn_with_state(

@@ -1,0 +1,179 @@
+//! The render cache: pages of visitors with no decision in force are kept and served from
+//! memory; nothing of one visitor reaches another.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use axum::{
+    body::Body,
+    http::{header, Request},
+    Router,
+};
+use common::{
+    block_on, build_app, content, post_consent, send_to, set_cookies, settings, shows_banner,
+    signed_cookie_at, sqlite_log, HOST, SITE,
+};
+
+fn get(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::get(path).header(header::HOST, HOST);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+/// A decision saved through the site: its cookie (`name=value`) and its id as pages show it.
+async fn decide(app: &Router, choice: &str) -> (String, String) {
+    let request = post_consent()
+        .header(header::ORIGIN, SITE)
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(format!("choice={choice}&source=banner")))
+        .unwrap();
+    let (response, body) = send_to(app.clone(), request).await;
+    let cookie = set_cookies(&response)
+        .into_iter()
+        .find(|c| c.starts_with("lf_cookie_consent="))
+        .expect("a consent cookie");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    (cookie, answer["id"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn interleaved_visitors_each_get_only_their_own_page() {
+    block_on(async {
+        let app = build_app(sqlite_log("render-cache").await, settings(content()));
+        let (alice, alice_id) = decide(&app, "accept").await;
+        let (bob, bob_id) = decide(&app, "reject").await;
+        let mut undecided_pages = Vec::new();
+        for round in 0..3 {
+            for who in ["undecided", "alice", "bob"] {
+                let cookie = match who {
+                    "alice" => alice.as_str(),
+                    "bob" => bob.as_str(),
+                    _ => "",
+                };
+                let mut headers = vec![("accept-encoding", "identity")];
+                if !cookie.is_empty() {
+                    headers.push(("cookie", cookie));
+                }
+                let (response, html) = send_to(app.clone(), get("/", &headers)).await;
+                assert_eq!(response.status(), 200, "{who}, round {round}");
+                let (own, other) = match who {
+                    "alice" => (Some(&alice_id), Some(&bob_id)),
+                    "bob" => (Some(&bob_id), Some(&alice_id)),
+                    _ => (None, None),
+                };
+                if let Some(own) = own {
+                    assert!(html.contains(own.as_str()), "{who} sees their own id");
+                    assert!(!shows_banner(&html), "{who} is not asked");
+                }
+                if let Some(other) = other {
+                    assert!(!html.contains(other.as_str()), "{who} sees another's id");
+                }
+                if who == "undecided" {
+                    assert!(!html.contains(&alice_id) && !html.contains(&bob_id));
+                    assert!(shows_banner(&html));
+                    undecided_pages.push(html);
+                }
+            }
+        }
+        assert!(
+            undecided_pages.windows(2).all(|w| w[0] == w[1]),
+            "an undecided visitor's page is the same page each time"
+        );
+    });
+}
+
+#[test]
+fn each_class_and_encoding_has_its_own_page_and_a_decided_visitor_is_rendered_afresh() {
+    block_on(async {
+        // A copy of the documents, to change one between two requests.
+        let dir = std::env::temp_dir().join(format!("leadistry-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for slug in ["privacy", "terms", "acceptable-use"] {
+            std::fs::copy(
+                content().join(format!("{slug}.md")),
+                dir.join(format!("{slug}.md")),
+            )
+            .unwrap();
+        }
+        let app = build_app(
+            sqlite_log("render-cache-classes").await,
+            settings(dir.clone()),
+        );
+        let identity = [("accept-encoding", "identity")];
+        let (_, first) = send_to(app.clone(), get("/privacy", &identity)).await;
+        // Brotli: kept apart, and compressed.
+        let (brotli, _) = send_to(app.clone(), get("/privacy", &[("accept-encoding", "br")])).await;
+        assert_eq!(brotli.headers()[header::CONTENT_ENCODING], "br");
+
+        std::fs::write(
+            dir.join("privacy.md"),
+            "# Privacy Notice\n\nChanged while kept.\n",
+        )
+        .unwrap();
+        let (_, again) = send_to(app.clone(), get("/privacy", &identity)).await;
+        assert_eq!(first, again, "served from memory (for up to 60 s)");
+        assert!(!again.contains("Changed while kept."));
+
+        // Another class of visitor with no decision: the browser's privacy signal.
+        let (_, gpc) = send_to(
+            app.clone(),
+            get(
+                "/privacy",
+                &[("accept-encoding", "identity"), ("sec-gpc", "1")],
+            ),
+        )
+        .await;
+        assert!(!shows_banner(&gpc), "GPC is not asked");
+        assert!(gpc.contains("data-consent-gpc"));
+        assert!(
+            gpc.contains("Changed while kept."),
+            "rendered for its class"
+        );
+
+        // Asked again after a policy change: the banner says why.
+        let old = signed_cookie_at(0, true);
+        let (_, changed) = send_to(
+            app.clone(),
+            get(
+                "/privacy",
+                &[("accept-encoding", "identity"), ("cookie", &old)],
+            ),
+        )
+        .await;
+        assert!(shows_banner(&changed) && changed.contains("policy-changed"));
+
+        // A decided visitor's page is rendered each time.
+        let decided = signed_cookie_at(1, false);
+        let (_, fresh) = send_to(
+            app.clone(),
+            get(
+                "/privacy",
+                &[("accept-encoding", "identity"), ("cookie", &decided)],
+            ),
+        )
+        .await;
+        assert!(fresh.contains("Changed while kept."));
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
+
+#[test]
+fn with_no_memory_for_pages_every_page_is_rendered() {
+    block_on(async {
+        let dir = std::env::temp_dir().join(format!("leadistry-nocache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(content().join("terms.md"), dir.join("terms.md")).unwrap();
+        let mut site = settings(dir.clone());
+        site.page_cache_kib = 0;
+        let app = build_app(sqlite_log("render-cache-off").await, site);
+        let identity = [("accept-encoding", "identity")];
+        send_to(app.clone(), get("/terms", &identity)).await;
+        std::fs::write(dir.join("terms.md"), "# Terms of Service\n\nNew terms.\n").unwrap();
+        let (_, html) = send_to(app.clone(), get("/terms", &identity)).await;
+        assert!(html.contains("New terms."));
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
