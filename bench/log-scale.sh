@@ -9,6 +9,9 @@
 #     saved again (space freed by the prune is reused: the file does not grow).
 # Prints Markdown tables. N, RATE, RETENTION (days, at least consent-lifetime-days: 182),
 # BACKENDS ("sqlite postgres"), BENCH_PORT, SKIP_BUILD=1 (reuse the release binary), BIN.
+# PRUNE_ONLY=1 with BENCH_DATABASE_URL: no log made and no export, only saves while `prune`
+# (with RETENTION) runs on the PostgreSQL log that is there (e.g. a second prune, once the
+# database has settled after the bulk insert).
 # PostgreSQL: BENCH_DATABASE_URL names an empty database to use (it is emptied first), or
 # Debian's cluster (scripts/setup.sh installs it) is started and a database leadistry_bench
 # made in it.
@@ -36,6 +39,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+touch "$work/export.md" "$work/prune.md"
 
 now=$(date +%s)
 span=$((2 * RETENTION * 86400))
@@ -187,6 +191,10 @@ run_sqlite() {
 run_postgres() {
   local url=${BENCH_DATABASE_URL:-}
   [ -n "$url" ] || url=$(bench_database_url)
+  if [ "${PRUNE_ONLY:-}" = 1 ]; then
+    prune_under_saves "$url" PostgreSQL >>"$work/prune.md"
+    return
+  fi
   DATABASE_URL=$url "$bin" export --until 0 >/dev/null # makes the tables
   local t0
   t0=$(seconds)
