@@ -9,7 +9,7 @@ use crate::routes::{
     home::HomePage, not_found::NotFound,
 };
 use crate::state::AppState;
-use crate::wording::WORDING;
+use crate::wording::{STATUS, WORDING};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
 use leptos_router::{
@@ -25,7 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         context.set_is_hydrating(false);
     }
     let body = state.to_attributes(return_to);
-    let status = &WORDING.status;
+    let status = &STATUS;
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -1,8 +1,9 @@
 //! Every sentence and label a visitor reads in the consent controls, written once.
 //!
 //! The views render from here and the policy fingerprint kept with each receipt hashes all of
-//! it (with the cookie catalog), so a change to anything the visitor reads changes the
-//! fingerprint. Category names and purposes live in the catalog.
+//! `WORDING` (with the cookie catalog), so a change to anything the visitor reads before
+//! choosing changes the fingerprint; `STATUS`, which says what happens to a choice made, is
+//! outside it. Category names and purposes live in the catalog.
 
 use serde::Serialize;
 
@@ -13,7 +14,6 @@ pub struct Wording {
     pub settings_page: SettingsPage,
     pub decision: DecisionLine,
     pub errors: Errors,
-    pub status: Status,
     /// "Cookie Settings" in every footer, and the settings page's title.
     pub cookie_settings: &'static str,
     /// The link to the Cookie Notice from the banner and the settings page.
@@ -74,8 +74,10 @@ pub struct Errors {
 }
 
 /// What the status line says of a control taken before the islands are ready
-/// (`src/islands.js`), for screen readers.
-#[derive(Debug, Serialize)]
+/// (`src/islands.js`), for screen readers. Not in `WORDING`: it says what happens to a choice
+/// already made, not what the visitor chooses, so it is not part of the policy fingerprint
+/// (changing it must not ask every visitor again).
+#[derive(Debug)]
 pub struct Status {
     pub saving: &'static str,
     pub saved: &'static str,
@@ -117,12 +119,13 @@ pub const WORDING: Wording = Wording {
         too_many: "Too many choices were sent from your network in a short time, so nothing has changed. Please try again in a minute.",
         invalid: "Your choice could not be read, so nothing has changed. Please try again.",
     },
-    status: Status {
-        saving: "Saving your choice…",
-        saved: "Your choice is saved.",
-        opening: "Opening the cookie settings…",
-    },
     cookie_settings: "Cookie Settings",
     read_notice: "Read our Cookie Notice",
     gpc_honoured: "Your browser's Global Privacy Control signal is honoured: analytics is off.",
+};
+
+pub const STATUS: Status = Status {
+    saving: "Saving your choice…",
+    saved: "Your choice is saved.",
+    opening: "Opening the cookie settings…",
 };
