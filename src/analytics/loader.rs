@@ -14,6 +14,30 @@ pub fn loader(project_id: &str) -> String {
     )
 }
 
+/// The loader's element in a page: rendered by the gate for a visitor who granted analytics,
+/// or inserted by `run` for a grant made on the page. (The island loader's own, for a save
+/// made before the islands were ready, is `#clarity-early`: no page may name this one
+/// before consent, `end2end/tests/consent.spec.ts` R1.)
+pub const ELEMENT_ID: &str = "clarity-loader";
+
+/// Runs the loader at once, unless it already ran in this page (it defines `window.clarity`).
+#[cfg(feature = "hydrate")]
+pub fn run(project_id: &str) {
+    use leptos::prelude::{document, window};
+    if js_sys::Reflect::has(&window(), &"clarity".into()).unwrap_or(false) {
+        return;
+    }
+    let document = document();
+    let Ok(script) = document.create_element("script") else {
+        return;
+    };
+    script.set_id(ELEMENT_ID);
+    script.set_text_content(Some(&loader(project_id)));
+    if let Some(head) = document.head() {
+        let _ = head.append_child(&script);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,13 +6,13 @@ use crate::consent::context::use_consent;
 use leptos::prelude::*;
 use loader::loader;
 
-/// Renders the Clarity loader while analytics is granted, and nothing otherwise: no
-/// placeholder script of any kind. When the visitor withdraws on the page, it stops Clarity.
+/// The Clarity gate. The server renders the loader in the page of a visitor who granted
+/// analytics, and nothing otherwise: no placeholder script of any kind. A grant made on the
+/// page runs the loader as soon as the save answers (`Consent::apply` with `loader::run`),
+/// before the page's other updates. When the visitor withdraws on the page, it stops Clarity.
 #[component]
 pub fn Clarity() -> impl IntoView {
     let consent = use_consent();
-    // A memo, so that saving the same choice again does not insert the loader a second time.
-    let project = Memo::new(move |_| consent.current().clarity_to_load());
     #[cfg(feature = "hydrate")]
     Effect::new(move |was_granted: Option<bool>| {
         let granted = consent.current().analytics_granted();
@@ -21,28 +21,14 @@ pub fn Clarity() -> impl IntoView {
         }
         granted
     });
-    move || {
-        project.get().filter(|_| !loaded_early()).map(|id| {
-            view! {
-                // Named by its hash in the page's policy (`server::headers`).
-                <script id="clarity-loader">
-                    {loader(&id)}
-                </script>
-            }
-        })
-    }
-}
-
-/// The island loader ran Clarity's loader itself (`#clarity-early`): the islands must not again.
-fn loaded_early() -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        document().get_element_by_id("clarity-early").is_some()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        false
-    }
+    consent.initial().clarity_to_load().map(|id| {
+        view! {
+            // Named by its hash in the page's policy (`server::headers`).
+            <script id=loader::ELEMENT_ID>
+                {loader(&id)}
+            </script>
+        }
+    })
 }
 
 /// Withdrawal in the browser: tell Clarity, delete its cookies wherever it may have written

@@ -82,6 +82,11 @@ impl Consent {
         consent
     }
 
+    /// What the server read from the request the page was rendered for.
+    pub fn initial(&self) -> ConsentState {
+        self.initial.get_value()
+    }
+
     /// The current state.
     pub fn current(&self) -> ConsentState {
         self.current.get()
@@ -133,13 +138,17 @@ impl Consent {
         #[cfg(feature = "hydrate")]
         {
             let form = event_target::<web_sys::HtmlFormElement>(ev);
-            let submitter = ev.submitter();
+            // The request leaves before anything on the page changes.
+            let sent = browser::send(&form, ev.submitter());
             let consent = *self;
             consent.pending.set(true);
             leptos::task::spawn_local(async move {
-                let result = browser::post(&form, submitter).await;
-                consent.pending.set(false);
+                let result = match sent {
+                    Ok(sent) => browser::receive(sent).await,
+                    Err(error) => Err(error),
+                };
                 consent.apply(result);
+                consent.pending.set(false);
             });
         }
     }
@@ -162,6 +171,14 @@ impl Consent {
                     let _ = window().location().reload();
                     return;
                 }
+                // Clarity's loader runs now, before the page's other updates: the receipt is
+                // written, and the gate would render the same loader only after them.
+                #[cfg(feature = "hydrate")]
+                if self.current_untracked().clarity_to_load().is_none() {
+                    if let Some(project_id) = state.clarity_to_load() {
+                        crate::analytics::loader::run(&project_id);
+                    }
+                }
                 self.error.set(None);
                 self.saved.set(Some(state));
                 self.dialog_open.set(false);
@@ -183,12 +200,12 @@ mod browser {
     use leptos::{prelude::*, server_fn::ServerFn, wasm_bindgen::JsCast, wasm_bindgen::JsValue};
     use wasm_bindgen_futures::JsFuture;
 
-    /// The form's fields and the button that submitted it, URL-encoded, to the server
-    /// function; its answer (`api::Saved`), parsed by the browser.
-    pub async fn post(
+    /// Sends the form's fields and the button that submitted it, URL-encoded, to the server
+    /// function: the promise of its response.
+    pub fn send(
         form: &web_sys::HtmlFormElement,
         submitter: Option<web_sys::HtmlElement>,
-    ) -> Result<ConsentState, String> {
+    ) -> Result<js_sys::Promise, String> {
         let fail = |e: JsValue| format!("{e:?}");
         let fields = web_sys::FormData::new_with_form(form).map_err(fail)?;
         // Enter in a form submits with its first button, which the browser names here too.
@@ -211,11 +228,14 @@ mod browser {
         init.set_method("POST");
         init.set_headers(&headers);
         init.set_body(&JsValue::from(body));
+        Ok(window().fetch_with_str_and_init(SaveConsent::PATH, &init))
+    }
+
+    /// The state the server function's answer (`api::Saved`, parsed by the browser) says.
+    pub async fn receive(sent: js_sys::Promise) -> Result<ConsentState, String> {
+        let fail = |e: JsValue| format!("{e:?}");
         let response: web_sys::Response =
-            JsFuture::from(window().fetch_with_str_and_init(SaveConsent::PATH, &init))
-                .await
-                .map_err(fail)?
-                .unchecked_into();
+            JsFuture::from(sent).await.map_err(fail)?.unchecked_into();
         if !response.ok() {
             return Err(format!("status {}", response.status()));
         }
