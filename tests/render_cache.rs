@@ -1,5 +1,6 @@
 //! The render cache: pages of visitors with no decision in force are kept and served from
-//! memory; nothing of one visitor reaches another.
+//! memory, a decided visitor's page is filled from the template of their choice; nothing of
+//! one visitor reaches another.
 #![cfg(feature = "ssr")]
 
 mod common;
@@ -145,7 +146,7 @@ fn each_class_and_encoding_has_its_own_page_and_a_decided_visitor_is_rendered_af
         .await;
         assert!(shows_banner(&changed) && changed.contains("policy-changed"));
 
-        // A decided visitor's page is rendered each time.
+        // A decided visitor's page is rendered for the first of their choice on a path.
         let decided = signed_cookie_at(1, false);
         let (_, fresh) = send_to(
             app.clone(),
@@ -174,6 +175,124 @@ fn with_no_memory_for_pages_every_page_is_rendered() {
         std::fs::write(dir.join("terms.md"), "# Terms of Service\n\nNew terms.\n").unwrap();
         let (_, html) = send_to(app.clone(), get("/terms", &identity)).await;
         assert!(html.contains("New terms."));
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
+
+/// A page's body in the encoding its response names.
+fn decoded(response: &axum::http::Response<Body>, body: &[u8]) -> String {
+    use std::io::Read;
+    let mut page = Vec::new();
+    match response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap())
+    {
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut page)
+                .unwrap();
+        }
+        Some("br") => {
+            brotli::Decompressor::new(body, 4096)
+                .read_to_end(&mut page)
+                .unwrap();
+        }
+        None => page = body.to_vec(),
+        Some(other) => panic!("unexpected encoding {other}"),
+    }
+    String::from_utf8(page).unwrap()
+}
+
+async fn fetch(
+    app: &Router,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Option<String>, String) {
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(get(path, headers)).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    let response = axum::http::Response::from_parts(parts, Body::empty());
+    let encoding = response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap().to_string());
+    (
+        response.status().as_u16(),
+        encoding,
+        decoded(&response, &body),
+    )
+}
+
+#[test]
+fn decided_visitors_get_the_template_of_their_choice_filled_with_their_own_texts() {
+    block_on(async {
+        let dir = std::env::temp_dir().join(format!("leadistry-template-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(content().join("terms.md"), dir.join("terms.md")).unwrap();
+        let app = build_app(
+            sqlite_log("render-cache-template").await,
+            settings(dir.clone()),
+        );
+        let (alice, alice_id) = decide(&app, "reject").await;
+        let (bob, bob_id) = decide(&app, "reject").await;
+        let (carol, carol_id) = decide(&app, "accept").await;
+        let browser = "gzip, deflate, br, zstd";
+        let (status, encoding, first) = fetch(
+            &app,
+            "/terms",
+            &[("accept-encoding", browser), ("cookie", &alice)],
+        )
+        .await;
+        assert_eq!((status, encoding.as_deref()), (200, Some("gzip")));
+        assert!(first.contains(&alice_id));
+        std::fs::write(dir.join("terms.md"), "# Terms of Service\n\nNew terms.\n").unwrap();
+        for encoding in [browser, "br", "identity"] {
+            let (_, _, page) = fetch(
+                &app,
+                "/terms",
+                &[("accept-encoding", encoding), ("cookie", &bob)],
+            )
+            .await;
+            assert!(
+                !page.contains("New terms."),
+                "from alice's choice's template"
+            );
+            assert!(
+                page.contains(&bob_id) && !page.contains(&alice_id),
+                "{encoding}"
+            );
+            assert!(
+                page.contains(&bob_id.replace('-', "")),
+                "bob's own decision, on <body> for the islands"
+            );
+            assert!(page.contains("<strong>refused</strong>"));
+            assert_eq!(
+                page.replace(&bob_id, &alice_id).len(),
+                first.len(),
+                "the same page but for bob's own texts"
+            );
+            assert!(!page.contains('\u{1}'), "no hole left");
+        }
+        // Another choice has its own template.
+        let (_, _, page) = fetch(
+            &app,
+            "/terms",
+            &[("accept-encoding", browser), ("cookie", &carol)],
+        )
+        .await;
+        assert!(page.contains("New terms.") && page.contains(&carol_id));
+        assert!(page.contains("<strong>allowed</strong>"));
+        // A page that is not kept is filled too.
+        let (status, _, missing) = fetch(
+            &app,
+            "/no-such-page",
+            &[("accept-encoding", browser), ("cookie", &carol)],
+        )
+        .await;
+        assert_eq!(status, 404);
+        assert!(!missing.contains('\u{1}') && missing.contains("data-consent-decision"));
         let _ = std::fs::remove_dir_all(&dir);
     });
 }

@@ -7,6 +7,7 @@ pub mod context;
 pub mod decision;
 pub mod error;
 pub mod form;
+pub mod personal;
 pub mod redirect;
 pub mod state;
 

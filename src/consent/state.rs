@@ -65,7 +65,9 @@ impl ConsentState {
         (
             custom_attribute(
                 attribute::DECISION,
-                self.decision.as_ref().map(ToString::to_string),
+                self.decision
+                    .as_ref()
+                    .map(|d| super::personal::Personal::Decision.in_page(d)),
             ),
             custom_attribute(attribute::POLICY_CHANGED, self.policy_changed.then_some("")),
             custom_attribute(attribute::GPC, self.gpc.then_some("")),

@@ -8,6 +8,7 @@ pub mod headers;
 pub mod listener;
 pub mod metrics;
 pub mod operator;
+pub mod template;
 pub mod visitor;
 
 use crate::app::{shell, App};

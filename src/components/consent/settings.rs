@@ -2,8 +2,7 @@
 //! decision line, the GPC notice, and "Cookie Settings" in the footer.
 
 use super::form::{ConsentForm, PreferencesLink};
-use crate::consent::{context::use_consent, decision::Decision};
-use crate::date::utc_date;
+use crate::consent::{context::use_consent, decision::Decision, personal::Personal};
 use crate::wording::WORDING;
 use leptos::prelude::*;
 
@@ -40,9 +39,9 @@ pub fn DecisionSummary(decision: Decision) -> impl IntoView {
             {text.current_choice} " "
             <strong>{if decision.analytics { text.allowed } else { text.refused }}</strong>
             {text.decided_on} " "
-            <span class="decision-date">{utc_date(decision.decided_at)}</span>
+            <span class="decision-date">{Personal::Date.in_page(&decision)}</span>
             " " {text.utc_and_id} " "
-            <code class="consent-id">{decision.id.to_string()}</code>
+            <code class="consent-id">{Personal::Id.in_page(&decision)}</code>
         </p>
     }
 }
