@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Server bench: wrk, 64 connections, DURATION seconds (default 30) on `/` without a cookie
 # and with a valid decision, against an axum route serving the same HTML bytes from memory,
-# in one run. Prints a Markdown table with the ratio to the static route.
+# in one run; then both again as a browser asks (Accept-Encoding: gzip, deflate, br, zstd;
+# wrk asks for none). Prints a Markdown table with the ratio to the static route.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 DURATION=${DURATION:-30}
@@ -33,11 +34,15 @@ field() { awk -v k="$1" '$1==k {print $2}'; }
 
 wrk -t2 -c64 -d3s "http://$SSR/" >/dev/null # warm-up
 declare -A rps p50 p99
-for name in static ssr ssr-decided; do
+BROWSER='Accept-Encoding: gzip, deflate, br, zstd'
+routes=(static ssr ssr-decided ssr-browser ssr-decided-browser)
+for name in "${routes[@]}"; do
   case $name in
     static) out=$(run "http://$STATIC/") ;;
     ssr) out=$(run "http://$SSR/") ;;
     ssr-decided) out=$(run -H "Cookie: $decided" "http://$SSR/") ;;
+    ssr-browser) out=$(run -H "$BROWSER" "http://$SSR/") ;;
+    ssr-decided-browser) out=$(run -H "$BROWSER" -H "Cookie: $decided" "http://$SSR/") ;;
   esac
   rps[$name]=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50[$name]=$(field 50% <<<"$out")
@@ -45,7 +50,7 @@ for name in static ssr ssr-decided; do
 done
 echo "| route | requests/s | vs static | p50 | p99 |"
 echo "|---|---|---|---|---|"
-for name in static ssr ssr-decided; do
+for name in "${routes[@]}"; do
   ratio=$(awk -v a="${rps[$name]}" -v b="${rps[static]}" 'BEGIN {printf "%.0f%%", 100*a/b}')
   echo "| $name | ${rps[$name]} | $ratio | ${p50[$name]} | ${p99[$name]} |"
 done

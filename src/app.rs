@@ -18,7 +18,7 @@ use leptos_router::{
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let assets = AppState::from_context().map(|state| state.assets);
+    let assets = AppState::from_context().map(|state| state.assets.clone());
     let (state, return_to) = page_state();
     // Islands mode: the page itself renders without hydration markers; islands add theirs.
     if let Some(context) = Owner::current_shared_context() {

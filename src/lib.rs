@@ -4,7 +4,8 @@
 //! in `components::consent`), so the WASM holds those and nothing of the router or pages.
 //!
 //! Dependencies point one way: `server`, `cli` → `app`, `routes` → `components` → `consent`,
-//! `analytics`, `receipts`, `stats`, `state` → `catalog`, `wording`, `date`, `config`, `assets`;
+//! `analytics`, `receipts`, `stats`, `csp`, `render_cache`, `state` → `catalog`, `wording`,
+//! `date`, `config`, `assets`;
 //! `tests/architecture.rs` checks that no file imports one that imports it back.
 
 // The page's view type, nested inside an island, is deeper than the default limit allows.
@@ -28,7 +29,11 @@ pub mod config;
 #[cfg(feature = "ssr")]
 pub mod content;
 #[cfg(feature = "ssr")]
+pub mod csp;
+#[cfg(feature = "ssr")]
 pub mod receipts;
+#[cfg(feature = "ssr")]
+pub mod render_cache;
 #[cfg(feature = "ssr")]
 pub mod routes;
 #[cfg(feature = "ssr")]

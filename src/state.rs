@@ -3,7 +3,9 @@
 
 use crate::assets::Assets;
 use crate::config::{keys::ConsentKeys, SiteSettings};
+use crate::csp::PageCsp;
 use crate::receipts::ConsentLog;
+use crate::render_cache::RenderCache;
 use crate::stats::counters::Counters;
 use axum::extract::FromRef;
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -17,8 +19,13 @@ use std::{
     },
 };
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// The application state: one `Arc`, as every middleware takes a copy of it for each request
+/// (copying its fields one by one was a quarter of the server's time on a kept page, by
+/// `perf` under `bench/server.sh`). Handlers take what they need of it (`FromRef`).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos: LeptosOptions,
     pub settings: Arc<SiteSettings>,
     /// The keys in force: the configured ones, or the one made beside the log.
@@ -26,8 +33,33 @@ pub struct AppState {
     pub log: ConsentLog,
     pub limiter: SaveLimiter,
     pub assets: Assets,
+    /// The pages' Content-Security-Policy, by the hashes of their inline sources.
+    pub page_csp: PageCsp,
+    /// Pages rendered once and served from memory.
+    pub render_cache: RenderCache,
     /// What this instance counted that receipts cannot show, not yet in the log.
     pub counters: Counters,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What leptos_axum's handlers take.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl FromRef<AppState> for RenderCache {
+    fn from_ref(state: &AppState) -> Self {
+        state.render_cache.clone()
+    }
 }
 
 impl AppState {
@@ -37,15 +69,18 @@ impl AppState {
         keys: ConsentKeys,
         log: ConsentLog,
     ) -> Self {
-        Self {
-            assets: Assets::read(&leptos),
+        let assets = Assets::read(&leptos);
+        Self(Arc::new(Shared {
+            page_csp: PageCsp::new(&assets, &settings, &leptos),
+            render_cache: RenderCache::new(settings.page_cache_kib * 1024),
+            assets,
             limiter: SaveLimiter::new(&settings),
             counters: Counters::new(settings.policy_revision),
             leptos,
             settings: Arc::new(settings),
             keys: Arc::new(keys),
             log,
-        }
+        }))
     }
 
     /// The state, from the reactive context the server gives each page render and server

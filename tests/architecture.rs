@@ -197,7 +197,7 @@ fn the_layers_point_one_way() {
         "main" | "server" | "cli" => 5,
         "app" | "routes" | "content" => 4,
         "components" => 3,
-        "consent" | "analytics" | "receipts" | "stats" | "state" => 2,
+        "consent" | "analytics" | "receipts" | "stats" | "csp" | "render_cache" | "state" => 2,
         "catalog" | "wording" | "date" | "config" | "assets" => 1,
         _ => 6,
     };

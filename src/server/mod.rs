@@ -1,6 +1,5 @@
 //! Server-only setup: the axum router, static files, logging and shutdown.
 
-pub mod cache;
 pub mod client;
 pub mod csrf;
 pub mod endpoint;
@@ -8,13 +7,13 @@ pub mod headers;
 pub mod listener;
 pub mod metrics;
 pub mod operator;
-pub mod template;
 pub mod visitor;
 
 use crate::app::{shell, App};
 use crate::assets::check_hash_file;
 use crate::config::{keys::ConsentKeys, Config};
 use crate::receipts::ConsentLog;
+use crate::render_cache;
 use crate::state::AppState;
 use axum::{
     http::{header, StatusCode},
@@ -84,8 +83,8 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         // Outside the compression, so that pages are kept compressed.
         .layer(middleware::from_fn_with_state(
-            cache::RenderCache::new(state.settings.page_cache_kib * 1024),
-            cache::serve_cached,
+            state.clone(),
+            render_cache::serve_cached,
         ))
         // Outside in: log; time out; read the visitor's consent; add the security headers
         // (the policy by hashes); then guard the consent endpoint.
@@ -94,7 +93,7 @@ pub fn router(state: AppState) -> Router {
             endpoint::guard,
         ))
         .layer(middleware::from_fn_with_state(
-            (state.clone(), headers::PagePolicy::new(&state)),
+            state.clone(),
             headers::security_headers,
         ))
         .layer(middleware::from_fn_with_state(

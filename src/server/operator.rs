@@ -165,7 +165,7 @@ tfoot th,tfoot td{font-weight:600;border-top:2px solid CanvasText}";
 
 /// The CSP of `/stats`: nothing but its own stylesheet, by hash (no script at all).
 fn stats_policy() -> HeaderValue {
-    let hash = super::headers::source_hash(STYLE);
+    let hash = crate::csp::source_hash(STYLE);
     let policy = format!(
         "default-src 'none'; style-src{hash}; base-uri 'none'; form-action 'none'; \
          frame-ancestors 'none'"

@@ -12,7 +12,8 @@
 //! Only GETs answered 200 with HTML are kept. The revision is the server's own (one per
 //! process), and an edited document in `content/` shows within `TTL`.
 
-use super::template::Template;
+pub mod template;
+
 use crate::consent::{decision::Decision, personal::Holes, server::VisitorConsent};
 use axum::{
     body::{Body, Bytes},
@@ -27,6 +28,7 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+use template::Template;
 
 /// How long a page is served from memory before it is rendered again.
 const TTL: Duration = Duration::from_secs(60);
