@@ -23,17 +23,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use std::{
-    collections::{HashMap, VecDeque},
     io::Read,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 use template::Template;
 
 /// How long a page is served from memory before it is rendered again.
 const TTL: Duration = Duration::from_secs(60);
-/// The largest page kept; a larger one is served as rendered.
-const LARGEST_PAGE: usize = 512 * 1024;
+/// A page is read whole to be kept or filled; none comes near this (`/` is 21 KB). One over
+/// the budget is served but not kept.
+const LARGEST_PAGE: usize = 16 * 1024 * 1024;
 
 /// The encodings a page is kept in, as the compression layer makes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -176,34 +176,46 @@ struct Page {
     made: Instant,
 }
 
-#[derive(Default)]
-struct Pages {
-    pages: HashMap<Key, Page>,
-    /// Oldest first: what goes when the budget is full.
-    order: VecDeque<Key>,
-    bytes: usize,
+/// A page's weight against the budget: its body or template, and its path.
+#[derive(Clone)]
+struct Weight;
+
+impl quick_cache::Weighter<Key, Arc<Page>> for Weight {
+    fn weight(&self, key: &Key, page: &Arc<Page>) -> u64 {
+        (page.kept.size() + key.path.len()) as u64
+    }
 }
 
-/// Pages kept compressed in at most `budget` bytes (bodies and paths).
+/// Pages kept in at most `budget` bytes (bodies, templates and paths); quick_cache evicts
+/// (CLOCK-PRO) when it is full. Against the hand-written oldest-first map it replaced, A B A B
+/// on `/`: 31.1k against 32.0k requests/s, within the rounds' own spread (29.1k–33.7k).
 #[derive(Clone)]
 pub struct RenderCache {
-    pages: Arc<Mutex<Pages>>,
-    budget: usize,
+    pages: Option<Arc<quick_cache::sync::Cache<Key, Arc<Page>, Weight>>>,
 }
 
+/// A guess of a page's size for the cache's first table.
+const TYPICAL_PAGE: usize = 16 * 1024;
+
 impl RenderCache {
+    /// With a `budget` of 0, nothing is kept.
     pub fn new(budget: usize) -> Self {
-        Self {
-            pages: Arc::default(),
-            budget,
-        }
+        let pages = (budget > 0).then(|| {
+            let items = (budget / TYPICAL_PAGE).max(16);
+            Arc::new(quick_cache::sync::Cache::with_weighter(
+                items,
+                budget as u64,
+                Weight,
+            ))
+        });
+        Self { pages }
     }
 
     /// What a request's page may be kept as, with its `Accept-Encoding` made exactly the
     /// encoding it accepts (so that the compression layer makes that one), and a decided
     /// visitor's page asked for with holes.
     fn ask(&self, request: &mut Request) -> Option<Ask> {
-        if self.budget == 0 || request.method() != Method::GET {
+        if self.pages.is_none() || request.method() != Method::GET {
             return None;
         }
         let VisitorConsent(visitor) = request.extensions().get::<VisitorConsent>()?;
@@ -248,8 +260,7 @@ impl RenderCache {
     }
 
     fn get(&self, key: &Key) -> Option<(HeaderMap, Kept)> {
-        let pages = self.pages.lock().ok()?;
-        let page = pages.pages.get(key)?;
+        let page = self.pages.as_ref()?.get(key)?;
         if page.made.elapsed() > TTL {
             return None;
         }
@@ -257,11 +268,7 @@ impl RenderCache {
     }
 
     fn put(&self, key: Key, headers: HeaderMap, kept: Kept) {
-        let size = kept.size() + key.path.len();
-        if size > self.budget {
-            return;
-        }
-        let Ok(mut pages) = self.pages.lock() else {
+        let Some(pages) = &self.pages else {
             return;
         };
         let page = Page {
@@ -269,21 +276,8 @@ impl RenderCache {
             kept,
             made: Instant::now(),
         };
-        if let Some(old) = pages.pages.insert(key.clone(), page) {
-            pages.bytes -= old.kept.size() + key.path.len();
-            pages.order.retain(|k| k != &key);
-        }
-        pages.bytes += size;
-        pages.order.push_back(key);
-        while pages.bytes > self.budget {
-            let Some(oldest) = pages.order.pop_front() else {
-                break;
-            };
-            if let Some(old) = pages.pages.remove(&oldest) {
-                pages.bytes -= old.kept.size() + oldest.path.len();
-            }
-        }
-        metrics::gauge!("leadistry_render_cache_bytes").set(pages.bytes as f64);
+        pages.insert(key, Arc::new(page));
+        metrics::gauge!("leadistry_render_cache_bytes").set(pages.weight() as f64);
     }
 }
 
@@ -437,26 +431,28 @@ mod tests {
     }
 
     #[test]
-    fn the_oldest_pages_go_when_the_budget_is_full() {
-        let cache = RenderCache::new(250);
-        let page = |byte, len| Kept::Page(Bytes::from(vec![byte; len]));
-        let key = |path: &str| Key {
-            path: path.into(),
+    fn pages_are_kept_within_the_budget() {
+        let budget = 64 * 1024;
+        let cache = RenderCache::new(budget);
+        let key = |path: String| Key {
+            path,
             class: Class::Undecided {
                 policy_changed: false,
                 gpc: false,
             },
             encoding: Encoding::Identity,
         };
-        for path in ["/a", "/b", "/c"] {
-            cache.put(key(path), HeaderMap::new(), page(b'x', 100));
+        for n in 0..100 {
+            let body = Kept::Page(Bytes::from(vec![b'x'; 4000]));
+            cache.put(key(format!("/{n}")), HeaderMap::new(), body);
         }
-        assert!(cache.get(&key("/a")).is_none());
-        assert!(cache.get(&key("/b")).is_some() && cache.get(&key("/c")).is_some());
-        assert!(cache.pages.lock().unwrap().bytes <= 250);
-        cache.put(key("/c"), HeaderMap::new(), page(b'y', 10));
-        assert_eq!(cache.pages.lock().unwrap().bytes, 100 + 2 + 10 + 2);
-        cache.put(key("/big"), HeaderMap::new(), page(b'z', 300));
-        assert!(cache.get(&key("/big")).is_none());
+        let pages = cache.pages.as_ref().unwrap();
+        assert!(pages.weight() <= budget as u64);
+        assert!(pages.len() >= 8, "{} kept", pages.len());
+        assert!(
+            cache.get(&key("/99".into())).is_some(),
+            "the newest is kept"
+        );
+        assert!(RenderCache::new(0).pages.is_none());
     }
 }
