@@ -296,6 +296,9 @@ const OPERATOR_PATHS: [&str; 5] = ["/metrics", "/healthz", "/readyz", "/stats", 
 fn the_operator_paths_answer_on_the_operator_address_only() {
     let (_server, port, operator) = operator_server(&sqlite_url("operator-paths"), &[]);
     assert_eq!(save(port, "choice=accept&source=banner", &[]).status, 200);
+    for _ in 0..2 {
+        assert_eq!(get(port, "/", &[]).status, 200);
+    }
     for path in OPERATOR_PATHS {
         assert_eq!(get(port, path, &[]).status, 404, "public {path}");
         let answer = get(operator, path, &[]);
@@ -309,6 +312,10 @@ fn the_operator_paths_answer_on_the_operator_address_only() {
         "leadistry_receipt_write_seconds_count 1\n",
         "leadistry_receipt_queue_depth 0\n",
         "leadistry_open_connections ",
+        // The second `/` came from the render cache.
+        "leadistry_render_cache_total{class=\"undecided\",result=\"miss\"} 1\n",
+        "leadistry_render_cache_total{class=\"undecided\",result=\"hit\"} 1\n",
+        "leadistry_render_cache_bytes ",
     ] {
         assert!(metrics.contains(line), "{line} in:\n{metrics}");
     }

@@ -192,6 +192,7 @@ impl quick_cache::Weighter<Key, Arc<Page>> for Weight {
 #[derive(Clone)]
 pub struct RenderCache {
     pages: Option<Arc<quick_cache::sync::Cache<Key, Arc<Page>, Weight>>>,
+    ttl: Duration,
 }
 
 /// A guess of a page's size for the cache's first table.
@@ -208,7 +209,7 @@ impl RenderCache {
                 Weight,
             ))
         });
-        Self { pages }
+        Self { pages, ttl: TTL }
     }
 
     /// What a request's page may be kept as, with its `Accept-Encoding` made exactly the
@@ -261,7 +262,7 @@ impl RenderCache {
 
     fn get(&self, key: &Key) -> Option<(HeaderMap, Kept)> {
         let page = self.pages.as_ref()?.get(key)?;
-        if page.made.elapsed() > TTL {
+        if page.made.elapsed() > self.ttl {
             return None;
         }
         Some((page.headers.clone(), page.kept.clone()))
@@ -291,8 +292,8 @@ pub async fn serve_cached(
         return next.run(request).await;
     };
     let counted = |result: &'static str| {
-        metrics::counter!("leadistry_render_cache_total", "result" => result,
-            "class" => ask.key.class.label())
+        metrics::counter!("leadistry_render_cache_total", "class" => ask.key.class.label(),
+            "result" => result)
         .increment(1);
     };
     if let Some((headers, kept)) = cache.get(&ask.key) {
@@ -454,5 +455,23 @@ mod tests {
             "the newest is kept"
         );
         assert!(RenderCache::new(0).pages.is_none());
+    }
+
+    #[test]
+    fn a_page_is_rendered_again_after_its_time() {
+        let cache = RenderCache {
+            ttl: Duration::from_millis(50),
+            ..RenderCache::new(64 * 1024)
+        };
+        let key = Key {
+            path: "/".into(),
+            class: Class::Decided { analytics: true },
+            encoding: Encoding::Identity,
+        };
+        let page = Kept::Page(Bytes::from_static(b"<p>kept</p>"));
+        cache.put(key.clone(), HeaderMap::new(), page);
+        assert!(cache.get(&key).is_some());
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(cache.get(&key).is_none(), "older than its time");
     }
 }
