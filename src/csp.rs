@@ -14,13 +14,18 @@ use leptos::config::LeptosOptions;
 const CLARITY_SCRIPT_HOSTS: &str = " https://www.clarity.ms https://scripts.clarity.ms";
 const CLARITY_DATA_HOSTS: &str = " https://*.clarity.ms https://c.bing.com";
 
-/// The inline scripts Leptos ends every page with, as these pages make them: no resource and
-/// no error is serialized for the islands (a page that did would find them blocked, and
-/// `end2end/tests/security.spec.ts` would say so).
-const LEPTOS_SCRIPTS: [&str; 2] = [
-    "__RESOLVED_RESOURCES=[];__SERIALIZED_ERRORS=[];__PENDING_RESOURCES=[];__RESOURCE_RESOLVERS=[];",
-    "__INCOMPLETE_CHUNKS=[];",
-];
+/// The inline scripts Leptos ends every page with, as its server context writes them for a
+/// page that serializes no resource and no error (these pages: one that did would find them
+/// blocked, and `end2end/tests/security.spec.ts` would say so): taken from hydration_context's
+/// own output, so that a Leptos upgrade that changes them changes the hashes too.
+fn leptos_scripts() -> Vec<String> {
+    use futures_util::{FutureExt, StreamExt};
+    use hydration_context::{SharedContext, SsrSharedContext};
+    SsrSharedContext::new()
+        .pending_data()
+        .and_then(|chunks| chunks.collect::<Vec<_>>().now_or_never())
+        .unwrap_or_default()
+}
 
 /// A CSP source for an inline script or stylesheet of exactly this text (after a space).
 pub fn source_hash(text: &str) -> String {
@@ -45,11 +50,11 @@ pub struct InlineSources {
 impl InlineSources {
     pub fn of(assets: &Assets, settings: &SiteSettings, leptos: &LeptosOptions) -> Self {
         let clarity = settings.clarity_project_id.as_deref().map(loader);
-        let scripts: String = [assets.loader.as_ref()]
+        let scripts: String = [assets.loader.to_string()]
             .into_iter()
-            .chain(LEPTOS_SCRIPTS)
-            .chain(clarity.as_deref())
-            .map(source_hash)
+            .chain(leptos_scripts())
+            .chain(clarity)
+            .map(|text| source_hash(&text))
             .collect();
         let mut scripts: String = scripts;
         if assets.live_reload.is_some() {
