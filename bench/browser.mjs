@@ -129,6 +129,12 @@ async function firstView(name, samples, arrival) {
   await page.waitForFunction(() => window.__clarityLoaded === true);
   await page.waitForTimeout(500);
   samples.acceptToClarity.push(await clarityRequestAfterClick(page));
+  // A bare request from the same page, answered at once: the floor a save's round-trip adds.
+  samples.roundTrip.push(await page.evaluate(async () => {
+    const start = performance.now();
+    await fetch(`/favicon.ico?${Math.random()}`, { cache: 'no-store' });
+    return performance.now() - start;
+  }));
   samples.clsAfter.push((await page.evaluate(() => window.__bench.cls)) - atLoad.cls);
   await context.close();
 }
@@ -154,7 +160,7 @@ async function freshTabThroughRoute(keepCoop) {
 
 /** Both pages, visit by visit in turn (first one, then the other), so that a busy moment of the machine hits both. */
 async function firstViews() {
-  const fresh = () => ({ fcp: [], fcpTab: [], bannerMinusFcp: [], cls: [], clsAfter: [], acceptToClarity: [] });
+  const fresh = () => ({ fcp: [], fcpTab: [], bannerMinusFcp: [], cls: [], clsAfter: [], acceptToClarity: [], roundTrip: [] });
   const samples = { site: fresh(), reference: fresh() };
   const coop = { kept: [], dropped: [] };
   for (let run = 0; run < RUNS; run++) {
@@ -359,6 +365,7 @@ console.log(`| first contentful paint, in a fresh tab | ${ms(site.fcpTab)} | ${m
 console.log(`| banner visible − FCP (worst) | ${ms(site.bannerMinusFcp)} (${ms(site.maxBannerMinusFcp)}) | ${ms(reference.bannerMinusFcp)} (${ms(reference.maxBannerMinusFcp)}) | |`);
 console.log(`| layout shift at load / after Accept | ${site.cls.toFixed(3)} / ${site.clsAfter.toFixed(3)} | ${reference.cls.toFixed(3)} / ${reference.clsAfter.toFixed(3)} | |`);
 console.log(`| Accept → Clarity request, once ready | ${ms(site.acceptToClarity)} | ${ms(reference.acceptToClarity)} | ${ratio(site.acceptToClarity, reference.acceptToClarity)} |`);
+console.log(`| a bare request's round-trip from the page (the floor a save adds) | ${ms(site.roundTrip)} | ${ms(reference.roundTrip)} | |`);
 console.log(`| bytes, gzip -9 | ${kb(total(site.bytes))} (${mix(site.bytes)}) | ${kb(total(reference.bytes))} (${mix(reference.bytes)}) | ${ratio(total(site.bytes), total(reference.bytes))} |`);
 console.log(`| bytes with JavaScript off, gzip -9 | ${kb(total(siteNoJs.bytes))} (${mix(siteNoJs.bytes)}) | ${kb(total(referenceNoJs.bytes))} (${mix(referenceNoJs.bytes)}) | ${ratio(total(siteNoJs.bytes), total(referenceNoJs.bytes))} |`);
 console.log(`| banner without JavaScript | ${siteNoJs.banner ? 'yes' : 'no'} | ${referenceNoJs.banner ? 'yes' : 'no'} | |`);

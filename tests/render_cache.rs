@@ -23,6 +23,17 @@ fn get(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
     request.body(Body::empty()).unwrap()
 }
 
+/// A copy of the documents in a folder of its own, to change one between two requests.
+fn copied_documents(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("leadistry-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for slug in ["privacy", "terms", "acceptable-use"] {
+        let file = format!("{slug}.md");
+        std::fs::copy(content().join(&file), dir.join(&file)).unwrap();
+    }
+    dir
+}
+
 /// A decision saved through the site: its cookie (`name=value`) and its id as pages show it.
 async fn decide(app: &Router, choice: &str) -> (String, String) {
     let request = post_consent()
@@ -89,16 +100,7 @@ fn interleaved_visitors_each_get_only_their_own_page() {
 #[test]
 fn each_class_and_encoding_has_its_own_page_and_a_decided_visitor_is_rendered_afresh() {
     block_on(async {
-        // A copy of the documents, to change one between two requests.
-        let dir = std::env::temp_dir().join(format!("leadistry-cache-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        for slug in ["privacy", "terms", "acceptable-use"] {
-            std::fs::copy(
-                content().join(format!("{slug}.md")),
-                dir.join(format!("{slug}.md")),
-            )
-            .unwrap();
-        }
+        let dir = copied_documents("cache");
         let app = build_app(
             sqlite_log("render-cache-classes").await,
             settings(dir.clone()),
@@ -164,9 +166,7 @@ fn each_class_and_encoding_has_its_own_page_and_a_decided_visitor_is_rendered_af
 #[test]
 fn with_no_memory_for_pages_every_page_is_rendered() {
     block_on(async {
-        let dir = std::env::temp_dir().join(format!("leadistry-nocache-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(content().join("terms.md"), dir.join("terms.md")).unwrap();
+        let dir = copied_documents("nocache");
         let mut site = settings(dir.clone());
         site.page_cache_kib = 0;
         let app = build_app(sqlite_log("render-cache-off").await, site);
@@ -228,9 +228,7 @@ async fn fetch(
 #[test]
 fn decided_visitors_get_the_template_of_their_choice_filled_with_their_own_texts() {
     block_on(async {
-        let dir = std::env::temp_dir().join(format!("leadistry-template-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(content().join("terms.md"), dir.join("terms.md")).unwrap();
+        let dir = copied_documents("template");
         let app = build_app(
             sqlite_log("render-cache-template").await,
             settings(dir.clone()),

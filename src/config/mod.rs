@@ -120,7 +120,7 @@ settings! {
     max_connections: usize = "max-connections", "4096", count(1, 1_000_000),
         "Connections served at once; more wait in the kernel's queue. The server raises its file-descriptor limit, and lowers this to fit it if needed.";
     page_cache_kib: usize = "page-cache-kib", "8192", count(0, 1_048_576),
-        "Memory for pages served to visitors with no decision in force (the same page for each of them), kept compressed and rendered again after 60 s; 0: every page is rendered.";
+        "Memory for pages rendered once and served again for 60 s: the one page of every visitor with no decision in force (kept compressed), and for decided visitors a template per choice, filled with each one's decision; 0: every page is rendered.";
     shutdown_timeout: Duration = "shutdown-timeout-secs", "10", seconds(0, 3600),
         "After SIGTERM or SIGINT, seconds that requests in progress may take to finish before the server exits.";
     operator_addr: Option<SocketAddr> = "operator-addr", "",
