@@ -80,20 +80,22 @@ impl Template {
             let text = match part {
                 Part::Text { plain, deflated } => {
                     out.extend_from_slice(deflated);
-                    plain.to_vec()
+                    plain
                 }
                 Part::Hole(personal) => {
-                    let text = personal.of(decision).into_bytes();
+                    let text = Bytes::from(personal.of(decision));
                     // A stored block: header bits 000, then LEN and its complement.
                     let len = u16::try_from(text.len()).unwrap_or(u16::MAX);
                     out.push(0);
                     out.extend_from_slice(&len.to_le_bytes());
                     out.extend_from_slice(&(!len).to_le_bytes());
                     out.extend_from_slice(&text[..usize::from(len)]);
-                    text
+                    crc.update(&text[..usize::from(len)]);
+                    length = length.wrapping_add(u32::from(len));
+                    continue;
                 }
             };
-            crc.update(&text);
+            crc.update(text);
             length = length.wrapping_add(text.len() as u32);
         }
         out.extend_from_slice(&LAST_BLOCK);
