@@ -296,15 +296,17 @@ pub async fn serve_cached(
             "result" => result)
         .increment(1);
     };
-    if let Some((headers, kept)) = cache.get(&ask.key) {
-        counted("hit");
-        return match (kept, &ask.decision) {
-            (Kept::Page(body), None) => with_headers(StatusCode::OK, headers, body.into()),
-            (Kept::Template(template), Some(decision)) => {
-                filled(StatusCode::OK, headers, &template, decision, ask.encoding)
-            }
-            _ => unreachable!("a class keeps one kind of page"),
-        };
+    // A class keeps one kind of page (undecided: a page, decided: a template).
+    match (cache.get(&ask.key), &ask.decision) {
+        (Some((headers, Kept::Page(body))), None) => {
+            counted("hit");
+            return with_headers(StatusCode::OK, headers, body.into());
+        }
+        (Some((headers, Kept::Template(template))), Some(decision)) => {
+            counted("hit");
+            return filled(StatusCode::OK, headers, &template, decision, ask.encoding);
+        }
+        _ => {}
     }
     let response = next.run(request).await;
     let html = response
