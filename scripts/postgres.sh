@@ -14,6 +14,8 @@ as_postgres() { su postgres -c "$*"; }
 if ! as_postgres "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'leadistry'\"" | grep -q 1; then
   as_postgres "psql -qc \"CREATE ROLE leadistry LOGIN PASSWORD 'leadistry'\""
 fi
+# The fault tests make a database of their own for each fault (tests/faults.rs).
+as_postgres "psql -qc \"ALTER ROLE leadistry CREATEDB\""
 as_postgres "dropdb --if-exists leadistry_test" 2>/dev/null
 as_postgres "createdb -O leadistry leadistry_test"
 port=$(pg_lsclusters -h | head -n 1 | awk '{print $3}')

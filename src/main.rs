@@ -63,6 +63,13 @@ async fn run(command: leadistry::cli::Command) -> Result<(), Failure> {
     }
 
     server::init_tracing();
+    // A write past the file-size limit (RLIMIT_FSIZE) fails with EFBIG, which the consent log
+    // refuses like any failed write, instead of SIGXFSZ killing the server (PostgreSQL does
+    // the same).
+    // SAFETY: only sets the disposition of one signal, which nothing in this process handles.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let mut config = Config::load().map_err(Failure::config)?;
     match command {
         Command::Serve => {

@@ -4,15 +4,15 @@
 use crate::catalog::{Category, CATALOG};
 use crate::consent::decision::Decision;
 use crate::wording::WORDING;
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{future::BoxFuture, Stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{
     any::{AnyPoolOptions, AnyRow},
     sqlite::SqliteConnectOptions,
-    AnyPool, Row,
+    AnyConnection, AnyPool, Connection, Row,
 };
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// One decision as the log keeps it: no IP address, no user agent, nothing else.
@@ -90,6 +90,15 @@ pub enum StoreError {
     /// Reading a SQLite log with SQLite's own library (`Store::receipts`).
     #[error("consent log: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The task that ran a write ended before it (a panic, or the runtime shutting down).
+    #[error("consent log: the write did not finish: {0}")]
+    Stopped(#[from] tokio::task::JoinError),
+    /// The readiness probe's write succeeded, but a connection of its own does not see it.
+    #[error(
+        "consent log: a write acknowledged on the pool is not in the log \
+         (another connection reads {read:?}, not {wrote}): saves would be answered but not kept"
+    )]
+    Unkept { wrote: i64, read: Option<i64> },
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
@@ -134,22 +143,34 @@ impl ConsentLog {
     }
 
     /// Appends the receipt of a decision (made by a visitor whose earlier decision
-    /// `replaced` still counted); it is durable when this returns `Ok`.
+    /// `replaced` still counted); it is durable when this returns `Ok`. The write runs to its
+    /// end on a task of its own, holding its place in the queue, even if the request that
+    /// asked for it is dropped.
     pub async fn record(
         &self,
         decision: &Decision,
         replaced: Option<&Decision>,
     ) -> Result<(), RecordError> {
-        let _place = self.queue.try_acquire().map_err(|_| RecordError::Busy)?;
-        let _measured = Measured::start();
-        self.store
-            .append(&Receipt::of(decision, &self.fingerprint, replaced))
-            .await?;
+        let place = self
+            .queue
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| RecordError::Busy)?;
+        let receipt = Receipt::of(decision, &self.fingerprint, replaced);
+        let store = self.store.clone();
+        let write = tokio::spawn(async move {
+            let _place = place;
+            let _measured = Measured::start();
+            store.append(&receipt).await
+        });
+        write.await.map_err(StoreError::from)??;
         Ok(())
     }
 
     /// Whether the log takes writes now: room in the receipt queue, and a write that
-    /// succeeded within `within` (the last second's answer is reused).
+    /// succeeded within `within` and that a connection of its own reads back (the last
+    /// second's answer is reused). A log that acknowledges a write it does not keep is logged
+    /// as an error and counted in `leadistry_consent_log_unkept_total`.
     pub async fn takes_writes(&self, within: Duration) -> bool {
         if self.queue.available_permits() == 0 {
             return false;
@@ -160,8 +181,19 @@ impl ConsentLog {
                 return ready;
             }
         }
-        let probe = self.store.probe(crate::date::now() as i64);
-        let ready = matches!(tokio::time::timeout(within, probe).await, Ok(Ok(())));
+        let ready = match tokio::time::timeout(within, self.store.probe()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(error @ StoreError::Unkept { .. })) => {
+                metrics::counter!("leadistry_consent_log_unkept_total").increment(1);
+                tracing::error!(%error, "readiness probe");
+                false
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "readiness probe: the consent log does not take writes");
+                false
+            }
+            Err(_) => false,
+        };
         *probed = Some((Instant::now(), ready));
         ready
     }
@@ -204,9 +236,14 @@ impl Drop for Measured {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Where the log is, for the connections made outside the pool (migrations, prune, the
+    /// readiness probe's read-back).
+    url: std::sync::Arc<str>,
     sqlite: bool,
     /// A SQLite log's file, which export reads with SQLite's own library (`receipts`).
     sqlite_file: Option<PathBuf>,
+    /// This store's row in `consent_log_health`: instances on one database probe apart.
+    instance: i64,
 }
 
 impl Store {
@@ -221,88 +258,88 @@ impl Store {
             // SQLite has one writer: one connection queues writes instead of failing them.
             .max_connections(if sqlite { 1 } else { 10 })
             .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if sqlite {
-                        // A receipt the visitor was told about must survive a crash.
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous = FULL")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
+            .after_connect(move |conn, _| Box::pin(prepare(conn, sqlite)))
             .connect(url)
             .await?;
-        sqlx::migrate!().run(&pool).await?;
-        // An in-memory log is seen only through its own connection.
+        // A log in memory has no file (sqlx names it nonetheless): it is seen only through
+        // the pool's one connection.
         let sqlite_file = match sqlite {
             true => Some(
                 url.parse::<SqliteConnectOptions>()?
                     .get_filename()
                     .to_owned(),
             )
-            .filter(|file| !file.as_os_str().is_empty() && file != Path::new(":memory:")),
+            .filter(|file| file.is_file()),
             false => None,
         };
-        Ok(Self {
+        let store = Self {
             pool,
+            url: url.into(),
             sqlite,
             sqlite_file,
-        })
+            instance: i64::from_ne_bytes(getrandom::u64().unwrap_or_default().to_ne_bytes()),
+        };
+        if store.in_memory() {
+            sqlx::migrate!().run(&store.pool).await?;
+        } else {
+            // On a connection of its own, closed after: a migration that fails half-way
+            // leaves no connection in the pool in a state nobody knows.
+            let mut connection = store.connection_of_its_own().await?;
+            let migrated = sqlx::migrate!().run(&mut connection).await;
+            let _ = connection.close().await;
+            migrated?;
+        }
+        Ok(store)
+    }
+
+    /// A SQLite log in memory: only the pool's one connection sees it.
+    fn in_memory(&self) -> bool {
+        self.sqlite && self.sqlite_file.is_none()
+    }
+
+    /// A connection outside the pool, prepared as the pool's are.
+    async fn connection_of_its_own(&self) -> Result<AnyConnection, sqlx::Error> {
+        let mut connection = AnyConnection::connect(&self.url).await?;
+        prepare(&mut connection, self.sqlite).await?;
+        Ok(connection)
+    }
+
+    /// Runs `statements` in one transaction on a connection of the pool, to its end on a task
+    /// of its own (a dropped caller does not cut it short). When anything fails (a statement,
+    /// `COMMIT`, or the `ROLLBACK` after it), the connection is closed instead of going back
+    /// to the pool: after a failed `COMMIT` SQLite may have rolled back by itself while sqlx
+    /// still counts a transaction open, and every later transaction on that connection was
+    /// then a savepoint inside one that never commits (`tests/faults.rs`).
+    async fn write<T: Send + 'static>(
+        &self,
+        statements: impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+            + Send
+            + 'static,
+    ) -> Result<T, StoreError> {
+        let pool = self.pool.clone();
+        let task = tokio::spawn(async move {
+            let mut connection = pool.acquire().await.map_err(StoreError::from)?;
+            let written: Result<T, sqlx::Error> = async {
+                let mut transaction = connection.begin().await?;
+                let value = statements(&mut transaction).await?;
+                transaction.commit().await?;
+                Ok(value)
+            }
+            .await;
+            if written.is_err() {
+                let _ = connection.close().await;
+            }
+            written.map_err(StoreError::from)
+        });
+        task.await?
     }
 
     /// Appends one receipt, and counts it in its day's figures in the same transaction;
     /// it is durable when this returns `Ok`.
     pub async fn append(&self, receipt: &Receipt) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO consent_receipts (consent_id, decided_at, policy_revision, \
-             policy_fingerprint, choices, method, replaces) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&receipt.consent_id)
-        .bind(receipt.decided_at)
-        .bind(receipt.policy_revision)
-        .bind(&receipt.policy_fingerprint)
-        .bind(&receipt.choices)
-        .bind(&receipt.method)
-        .bind(&receipt.replaces)
-        .execute(&mut *transaction)
-        .await?;
-        // What the replaced decision granted, as its own receipt says (none if pruned).
-        let replaced: Option<String> = match receipt.replaces.as_str() {
-            "" => None,
-            id => {
-                sqlx::query_scalar("SELECT choices FROM consent_receipts WHERE consent_id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *transaction)
-                    .await?
-            }
-        };
-        let granted = receipt.grants_analytics();
-        let had = replaced.as_deref().map(grants_analytics);
-        sqlx::query(
-            "INSERT INTO consent_daily (day, policy_revision, method, analytics, slot, \
-             decisions, withdrawn, regranted) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
-             ON CONFLICT (day, policy_revision, method, analytics, slot) DO UPDATE SET \
-             decisions = consent_daily.decisions + 1, \
-             withdrawn = consent_daily.withdrawn + excluded.withdrawn, \
-             regranted = consent_daily.regranted + excluded.regranted",
-        )
-        .bind(receipt.decided_at.div_euclid(DAY))
-        .bind(receipt.policy_revision)
-        .bind(&receipt.method)
-        .bind(i64::from(granted))
-        .bind(slot_of(&receipt.consent_id))
-        .bind(i64::from(had == Some(true) && !granted))
-        .bind(i64::from(had == Some(false) && granted))
-        .execute(&mut *transaction)
-        .await?;
-        transaction.commit().await?;
-        Ok(())
+        let receipt = receipt.clone();
+        self.write(move |connection| Box::pin(insert(connection, receipt)))
+            .await
     }
 
     /// The figures of each day in `[since_day, until_day)` (days since the Unix epoch).
@@ -359,36 +396,75 @@ impl Store {
     pub async fn add_counters(&self, counts: &[Counted]) -> Result<(), StoreError> {
         // In one order everywhere: two instances adding at once never wait on each other's rows
         // in opposite orders (a deadlock on PostgreSQL).
-        let mut counts: Vec<&Counted> = counts.iter().collect();
+        let mut counts = counts.to_vec();
         counts.sort_by(|a, b| (a.day, a.revision, &a.name).cmp(&(b.day, b.revision, &b.name)));
-        let mut transaction = self.pool.begin().await?;
-        for count in counts {
-            sqlx::query(
-                "INSERT INTO consent_counters (day, policy_revision, name, value) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (day, policy_revision, name) \
-                 DO UPDATE SET value = consent_counters.value + excluded.value",
-            )
-            .bind(count.day)
-            .bind(count.revision)
-            .bind(&count.name)
-            .bind(count.value)
-            .execute(&mut *transaction)
-            .await?;
-        }
-        transaction.commit().await?;
-        Ok(())
+        self.write(move |connection| {
+            Box::pin(async move {
+                for count in counts {
+                    sqlx::query(
+                        "INSERT INTO consent_counters (day, policy_revision, name, value) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (day, policy_revision, name) \
+                         DO UPDATE SET value = consent_counters.value + excluded.value",
+                    )
+                    .bind(count.day)
+                    .bind(count.revision)
+                    .bind(count.name)
+                    .bind(count.value)
+                    .execute(&mut *connection)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
-    /// A write that changes nothing a reader sees: whether the log takes writes.
-    pub async fn probe(&self, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO consent_log_health (id, checked_at) VALUES (1, $1) \
-             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
-        )
-        .bind(now)
-        .execute(&self.pool)
+    /// Whether the log keeps what it acknowledges: a write on the pool (this instance's row of
+    /// `consent_log_health`, a new token, and rows no instance has written for a day
+    /// deleted), read back on a connection of its own, which sees only what was committed.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        let now = crate::date::now() as i64;
+        let token = i64::from_ne_bytes(getrandom::u64().unwrap_or_default().to_ne_bytes());
+        let instance = self.instance;
+        self.write(move |connection| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO consent_log_health (id, checked_at, token) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at, \
+                     token = excluded.token",
+                )
+                .bind(instance)
+                .bind(now)
+                .bind(token)
+                .execute(&mut *connection)
+                .await?;
+                sqlx::query("DELETE FROM consent_log_health WHERE checked_at < $1")
+                    .bind(now - DAY)
+                    .execute(&mut *connection)
+                    .await?;
+                Ok(())
+            })
+        })
         .await?;
-        Ok(())
+        const READ: &str = "SELECT token FROM consent_log_health WHERE id = $1";
+        let read: Option<i64> = if self.in_memory() {
+            sqlx::query_scalar(READ)
+                .bind(instance)
+                .fetch_optional(&self.pool)
+                .await?
+        } else {
+            let mut fresh = self.connection_of_its_own().await?;
+            let read = sqlx::query_scalar(READ)
+                .bind(instance)
+                .fetch_optional(&mut fresh)
+                .await;
+            let _ = fresh.close().await;
+            read?
+        };
+        match read == Some(token) {
+            true => Ok(()),
+            false => Err(StoreError::Unkept { wrote: token, read }),
+        }
     }
 
     /// Receipts decided in `[since, until)`, oldest first, as the database hands them over:
@@ -443,73 +519,24 @@ impl Store {
         batch: u32,
         progress: impl FnMut(u64),
     ) -> Result<u64, StoreError> {
+        if self.in_memory() {
+            let mut connection = self.pool.acquire().await?;
+            return prune_batches(&mut connection, before, batch, progress).await;
+        }
+        // On a connection of its own, closed after: its settings and anything a failed batch
+        // leaves behind never reach the pool's connections, which write receipts.
+        let mut connection = self.connection_of_its_own().await?;
         // A batch's commit need not reach the disk before the next save may write: one lost
         // to a crash is deleted again by the next run. Without its own fsync (SQLite's
         // `synchronous = NORMAL` in WAL mode) a batch holds the one write lock for less time.
         if self.sqlite {
             sqlx::query("PRAGMA synchronous = NORMAL")
-                .execute(&self.pool)
+                .execute(&mut connection)
                 .await?;
         }
-        let pruned = self.prune_batches(before, batch, progress).await;
-        if self.sqlite {
-            sqlx::query("PRAGMA synchronous = FULL")
-                .execute(&self.pool)
-                .await?;
-        }
+        let pruned = prune_batches(&mut connection, before, batch, progress).await;
+        let _ = connection.close().await;
         pruned
-    }
-
-    async fn prune_batches(
-        &self,
-        before: i64,
-        batch: u32,
-        mut progress: impl FnMut(u64),
-    ) -> Result<u64, StoreError> {
-        let batch = batch.max(1);
-        let smallest = batch.min(PRUNE_BATCH_SMALLEST);
-        let mut size = batch.min(PRUNE_BATCH_FIRST);
-        // Everything before `from` is already deleted: each batch starts where the last
-        // ended, without walking again through what it deleted (PostgreSQL keeps dead
-        // entries in its index until vacuum).
-        let mut from = i64::MIN;
-        let mut deleted = 0;
-        loop {
-            // The second of the batch-th oldest receipt left, if there are that many.
-            let last: Option<i64> = sqlx::query_scalar(
-                "SELECT decided_at FROM consent_receipts \
-                 WHERE decided_at >= $1 AND decided_at < $2 \
-                 ORDER BY decided_at LIMIT 1 OFFSET $3",
-            )
-            .bind(from)
-            .bind(before)
-            .bind(i64::from(size) - 1)
-            .fetch_optional(&self.pool)
-            .await?;
-            // `last < before`, so `last + 1` cannot overflow.
-            let until = last.map_or(before, |last| last + 1);
-            let started = Instant::now();
-            let done = sqlx::query(
-                "DELETE FROM consent_receipts WHERE decided_at >= $1 AND decided_at < $2",
-            )
-            .bind(from)
-            .bind(until)
-            .execute(&self.pool)
-            .await?;
-            deleted += done.rows_affected();
-            progress(deleted);
-            if last.is_none() {
-                return Ok(deleted);
-            }
-            from = until;
-            let took = started.elapsed();
-            if took > PRUNE_BATCH_TIME {
-                size = (size / 2).max(smallest);
-            } else if took < PRUNE_BATCH_TIME / 2 {
-                size = size.saturating_mul(2).min(batch);
-            }
-            tokio::time::sleep(took.max(Duration::from_millis(1))).await;
-        }
     }
 
     /// The fingerprint stored with the newest receipt of a revision.
@@ -527,6 +554,119 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The batches of [`Store::prune_in_batches`], each a statement of its own on `connection`.
+async fn prune_batches(
+    connection: &mut AnyConnection,
+    before: i64,
+    batch: u32,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, StoreError> {
+    let batch = batch.max(1);
+    let smallest = batch.min(PRUNE_BATCH_SMALLEST);
+    let mut size = batch.min(PRUNE_BATCH_FIRST);
+    // Everything before `from` is already deleted: each batch starts where the last
+    // ended, without walking again through what it deleted (PostgreSQL keeps dead
+    // entries in its index until vacuum).
+    let mut from = i64::MIN;
+    let mut deleted = 0;
+    loop {
+        // The second of the batch-th oldest receipt left, if there are that many.
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT decided_at FROM consent_receipts \
+             WHERE decided_at >= $1 AND decided_at < $2 \
+             ORDER BY decided_at LIMIT 1 OFFSET $3",
+        )
+        .bind(from)
+        .bind(before)
+        .bind(i64::from(size) - 1)
+        .fetch_optional(&mut *connection)
+        .await?;
+        // `last < before`, so `last + 1` cannot overflow.
+        let until = last.map_or(before, |last| last + 1);
+        let started = Instant::now();
+        let done =
+            sqlx::query("DELETE FROM consent_receipts WHERE decided_at >= $1 AND decided_at < $2")
+                .bind(from)
+                .bind(until)
+                .execute(&mut *connection)
+                .await?;
+        deleted += done.rows_affected();
+        progress(deleted);
+        if last.is_none() {
+            return Ok(deleted);
+        }
+        from = until;
+        let took = started.elapsed();
+        if took > PRUNE_BATCH_TIME {
+            size = (size / 2).max(smallest);
+        } else if took < PRUNE_BATCH_TIME / 2 {
+            size = size.saturating_mul(2).min(batch);
+        }
+        tokio::time::sleep(took.max(Duration::from_millis(1))).await;
+    }
+}
+
+/// What every connection to a SQLite log sets first.
+async fn prepare(connection: &mut AnyConnection, sqlite: bool) -> Result<(), sqlx::Error> {
+    if sqlite {
+        // A receipt the visitor was told about must survive a crash.
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut *connection)
+            .await?;
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The statements of [`Store::append`], in its transaction.
+async fn insert(connection: &mut AnyConnection, receipt: Receipt) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO consent_receipts (consent_id, decided_at, policy_revision, \
+             policy_fingerprint, choices, method, replaces) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&receipt.consent_id)
+    .bind(receipt.decided_at)
+    .bind(receipt.policy_revision)
+    .bind(&receipt.policy_fingerprint)
+    .bind(&receipt.choices)
+    .bind(&receipt.method)
+    .bind(&receipt.replaces)
+    .execute(&mut *connection)
+    .await?;
+    // What the replaced decision granted, as its own receipt says (none if pruned).
+    let replaced: Option<String> = match receipt.replaces.as_str() {
+        "" => None,
+        id => {
+            sqlx::query_scalar("SELECT choices FROM consent_receipts WHERE consent_id = $1")
+                .bind(id)
+                .fetch_optional(&mut *connection)
+                .await?
+        }
+    };
+    let granted = receipt.grants_analytics();
+    let had = replaced.as_deref().map(grants_analytics);
+    sqlx::query(
+        "INSERT INTO consent_daily (day, policy_revision, method, analytics, slot, \
+             decisions, withdrawn, regranted) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
+             ON CONFLICT (day, policy_revision, method, analytics, slot) DO UPDATE SET \
+             decisions = consent_daily.decisions + 1, \
+             withdrawn = consent_daily.withdrawn + excluded.withdrawn, \
+             regranted = consent_daily.regranted + excluded.regranted",
+    )
+    .bind(receipt.decided_at.div_euclid(DAY))
+    .bind(receipt.policy_revision)
+    .bind(&receipt.method)
+    .bind(i64::from(granted))
+    .bind(slot_of(&receipt.consent_id))
+    .bind(i64::from(had == Some(true) && !granted))
+    .bind(i64::from(had == Some(false) && granted))
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
 }
 
 /// Receipts as `select` reads them from the SQLite file, read by SQLite's own library on a
@@ -703,5 +843,71 @@ mod tests {
         let receipt = Receipt::of(&again, "f00d", Some(&decision));
         assert_eq!(receipt.replaces, "00000000-0000-0000-0000-000000000abc");
         assert!(receipt.grants_analytics());
+    }
+
+    /// The pool's one connection left inside a transaction that sqlx counts as finished: the
+    /// state a failed `COMMIT` left it in before a failed write closed its connection. Every
+    /// write on it is then a savepoint in a transaction that never commits.
+    async fn leave_a_transaction_open(store: &Store) {
+        let mut connection = store.pool.acquire().await.unwrap();
+        std::mem::forget(connection.begin().await.unwrap());
+    }
+
+    #[test]
+    fn the_readiness_probe_sees_a_log_that_acknowledges_without_keeping() {
+        let file =
+            std::env::temp_dir().join(format!("leadistry-unkept-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&file);
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let metrics = recorder.handle();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        metrics::with_local_recorder(&recorder, || {
+            runtime.block_on(async {
+                let store = Store::connect(&url).await.unwrap();
+                let log = ConsentLog::new(store.clone(), 4);
+                assert!(log.takes_writes(Duration::from_secs(2)).await);
+                let broken = Instant::now();
+                leave_a_transaction_open(&store).await;
+
+                let receipt = Receipt::of(
+                    &Decision {
+                        revision: 1,
+                        decided_at: 1_764_390_000,
+                        id: ConsentId(0xabc),
+                        analytics: true,
+                        method: Method::Banner,
+                    },
+                    "f00d",
+                    None,
+                );
+                store.append(&receipt).await.expect("acknowledged");
+                let kept = store.export(0, i64::MAX).await.unwrap();
+                assert!(kept.is_empty(), "the broken connection's write is not kept");
+                assert!(matches!(
+                    store.probe().await,
+                    Err(StoreError::Unkept { .. })
+                ));
+
+                // /readyz's answer: not ready within a second (its last answer is reused
+                // for a second), and counted.
+                while log.takes_writes(Duration::from_secs(2)).await {
+                    assert!(broken.elapsed() <= PROBE_REUSED_FOR, "still ready");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                assert!(broken.elapsed() <= PROBE_REUSED_FOR + Duration::from_millis(500));
+            })
+        });
+        assert!(
+            metrics
+                .render()
+                .contains("leadistry_consent_log_unkept_total 1"),
+            "{}",
+            metrics.render()
+        );
+        let _ = std::fs::remove_file(&file);
     }
 }

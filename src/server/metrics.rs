@@ -48,6 +48,10 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         "Receipt writes under way or waiting."
     );
     describe_gauge!("leadistry_open_connections", "Open client connections.");
+    describe_counter!(
+        "leadistry_consent_log_unkept_total",
+        "Readiness probes that found the consent log acknowledging a write it did not keep."
+    );
     Ok(handle)
 }
 

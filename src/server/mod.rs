@@ -121,11 +121,14 @@ pub fn init_tracing() {
     use tracing_subscriber::{fmt, EnvFilter};
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    // Logs go to stderr: stdout carries the output of `leadistry export`.
+    // Logs go to stderr: stdout carries the output of `leadistry export`. A line that cannot
+    // be written (stderr a file on a full disk) is dropped: reporting it with `eprintln!`
+    // would panic whatever task was logging, a save among them.
     fmt()
         .with_env_filter(filter)
         .with_target(false)
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .init();
 }
 

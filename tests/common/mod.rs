@@ -259,3 +259,20 @@ pub fn start(mut command: std::process::Command, port: u16) -> Running {
     );
     Running(child)
 }
+
+/// The PostgreSQL test database's URL (`TEST_DATABASE_URL`, which `scripts/test` sets), or
+/// `None` when the run says it skips PostgreSQL (`LEADISTRY_TEST_SKIP_POSTGRES=1`). Neither
+/// set is a failure: a PostgreSQL test never passes by testing nothing.
+pub fn postgres_url() -> Option<String> {
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+        return Some(url);
+    }
+    if std::env::var("LEADISTRY_TEST_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
+        eprintln!("LEADISTRY_TEST_SKIP_POSTGRES=1: PostgreSQL not tested in this run");
+        return None;
+    }
+    panic!(
+        "TEST_DATABASE_URL is not set: name a PostgreSQL database (scripts/test starts one), \
+         or set LEADISTRY_TEST_SKIP_POSTGRES=1 to skip the PostgreSQL tests"
+    );
+}
