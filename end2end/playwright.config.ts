@@ -25,7 +25,8 @@ export default defineConfig({
   // pass of their own (E2E_SLOW_LINK=1, one worker), as scripts/test runs them.
   testIgnore: process.env.E2E_SLOW_LINK ? [] : ['**/slowlink.spec.ts'],
   fullyParallel: true,
-  forbidOnly: !!process.env.CI,
+  // A stray test.only would narrow every run without a word.
+  forbidOnly: true,
   retries: 0,
   workers: 2,
   timeout: 30_000,

@@ -1,7 +1,7 @@
 //! The consent log at scale: export streams (memory flat whatever the size of the log, a
 //! reader that stops early ends it quietly), prune deletes in batches that leave the log to
 //! the saves in between, and can be stopped and run again. On SQLite, and on PostgreSQL when
-//! `TEST_DATABASE_URL` names one.
+//! `TEST_DATABASE_URL` names one (`common::postgres_url`).
 #![cfg(feature = "ssr")]
 
 mod common;
@@ -275,8 +275,7 @@ fn export_streams_and_prune_goes_in_batches_on_sqlite() {
 
 #[test]
 fn export_streams_and_prune_goes_in_batches_on_postgres() {
-    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("TEST_DATABASE_URL is not set: PostgreSQL not tested here");
+    let Some(url) = common::postgres_url() else {
         return;
     };
     block_on(async {

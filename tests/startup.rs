@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{block_on, free_port, server_on, sqlite_url};
+use common::{block_on, exits_within, free_port, server_on, sqlite_url};
 use leadistry::receipts::{Receipt, Store};
 use std::{
     io::{BufRead, BufReader},
@@ -77,9 +77,15 @@ fn hash_files_without_hash_txt_refuses_to_start_and_says_why() {
         .env("LEPTOS_HASH_FILES", "true")
         .env("LEPTOS_HASH_FILE", &missing)
         .env("LEPTOS_HASH_FILE_NAME", &missing);
-    let printed = stderr_until(command, "hash-files is on but");
+    // All it says, to its exit: a server that warned and started anyway fails here.
+    command.env("RUST_LOG", "info");
+    let output = exits_within(command, Duration::from_secs(20));
+    let printed = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{printed}");
     assert!(
-        printed.contains(&missing) && printed.contains("LEPTOS_HASH_FILES=false"),
+        printed.contains("hash-files is on but")
+            && printed.contains(&missing)
+            && printed.contains("LEPTOS_HASH_FILES=false"),
         "{printed}"
     );
     assert!(!printed.contains("listening on"), "{printed}");

@@ -1,4 +1,4 @@
-import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page, type Request } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
@@ -25,6 +25,58 @@ const CLARITY_STUB = `(function () {
   window.__clarityLoaded = true;
 })();`;
 
+/** The requests each page has in flight, for `settled`. */
+const inFlight = new WeakMap<Page, Set<Request>>();
+
+function track(page: Page) {
+  const requests = new Set<Request>();
+  inFlight.set(page, requests);
+  page.on('request', (request) => requests.add(request));
+  page.on('requestfinished', (request) => requests.delete(request));
+  page.on('requestfailed', (request) => requests.delete(request));
+}
+
+/** Resolves once the page has done what it does by itself: loaded, two frames painted, an
+ * idle callback run (when the island loader fetches the bundle for a banner), and no request
+ * in flight for 500 ms (the quiet Playwright's "network idle" waits for), but those a test
+ * holds on purpose (`held`). A check that something did not happen is made after this, never
+ * after a fixed sleep. Without JavaScript only the network is waited for. */
+export async function settled(page: Page, { held }: { held?: RegExp } = {}) {
+  const requests = inFlight.get(page);
+  if (!requests) throw new Error('settled() needs a page of the test context');
+  await page.waitForLoadState('load');
+  if (test.info().project.use.javaScriptEnabled !== false) {
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve) =>
+          requestAnimationFrame(() =>
+            requestAnimationFrame(() =>
+              window.requestIdleCallback ? requestIdleCallback(() => resolve()) : setTimeout(resolve, 200),
+            ),
+          ),
+        ),
+    );
+  }
+  // Not pending: the browser's own favicon request and, the page being loaded, the main
+  // frame's navigations (neither is always reported finished).
+  const pending = () =>
+    [...requests].filter(
+      (request) =>
+        !held?.test(request.url()) &&
+        !request.url().endsWith('/favicon.svg') &&
+        !(request.isNavigationRequest() && request.frame() === page.mainFrame()),
+    );
+  const deadline = Date.now() + 15_000;
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < 500) {
+    if (pending().length > 0) quietSince = Date.now();
+    if (Date.now() > deadline) {
+      throw new Error(`requests still in flight after 15 s: ${pending().map((r) => r.url()).join(', ')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 export const test = base.extend<Fixtures>({
   // Every test fails on a console error or an uncaught page error: that is how a hydration
   // mismatch or a panic in the WASM shows. The one console error no test need expect is the
@@ -34,6 +86,8 @@ export const test = base.extend<Fixtures>({
     async ({ page }, use) => {
       const errors: { text: string; url: string }[] = [];
       const expected: RegExp[] = [];
+      track(page);
+      page.context().on('page', track);
       const notFoundPages = new Set<string>();
       page.on('response', (response) => {
         const request = response.request();

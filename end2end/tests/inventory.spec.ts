@@ -1,4 +1,4 @@
-import { test, expect, visit, storedDecision, banner, cookieNames, withdraw, EVERY_PAGE } from './fixtures';
+import { test, expect, visit, storedDecision, banner, cookieNames, withdraw, EVERY_PAGE, settled } from './fixtures';
 import type { Browser, Page } from '@playwright/test';
 
 /** The cookie catalog as the site publishes it: the Cookie Notice's table, rendered from the
@@ -52,7 +52,7 @@ for (const state of ['undecided', 'accepted', 'rejected', 'withdrawn'] as const)
     });
     for (const path of EVERY_PAGE) {
       await visit(page, path);
-      await page.waitForTimeout(100);
+      await settled(page);
     }
     const names = await cookieNames(context);
     expect(names.filter((name) => !declared.all.includes(name)), 'undeclared cookies').toEqual([]);

@@ -12,6 +12,7 @@ import {
   footerSettings,
   EVERY_PAGE,
   hyphenated,
+  settled,
 } from './fixtures';
 import type { Page } from '@playwright/test';
 
@@ -89,7 +90,7 @@ for (const viewport of [{ width: 375, height: 812 }, { width: 1280, height: 800 
       await page.goto('/');
       await expect(banner(page)).toBeVisible();
       if (hydratedProject()) await expect(hydrated(page)).toHaveCount(1);
-      await page.waitForTimeout(300);
+      await settled(page);
       expect(await page.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('layout-shift')), 'the browser reports shifts').toBe(true);
       const { firstWidth, painted, ...atLoad } = await shifts(page);
       // Were the page first laid out at another width, a shift would be the test's, not the site's.
@@ -98,7 +99,7 @@ for (const viewport of [{ width: 375, height: 812 }, { width: 1280, height: 800 
       await banner(page).getByRole('button', { name: 'Accept', exact: true }).click();
       await expect(banner(page)).toHaveCount(0);
       if (hydratedProject()) await expect.poll(() => clarity.requests).toBe(1);
-      await page.waitForTimeout(300);
+      await settled(page);
       const after = hydratedProject() ? 'after Accept, in place' : 'on the page after the post';
       const { firstWidth: _, painted: __, ...afterAccept } = await shifts(page);
       expect(afterAccept, after).toEqual({ value: 0, moved: [] });
@@ -117,11 +118,11 @@ test.describe('with JavaScript', () => {
     await expect(banner(page)).toBeVisible();
   });
 
-  test('a decided visitor idle for 3 s downloads no WASM; Cookie Settings opens the dialog in place', async ({ page, context }) => {
+  test('a decided visitor downloads no WASM, the page loaded and the browser idle; Cookie Settings opens the dialog in place', async ({ page, context }) => {
     await setConsentCookie(context, consentValue({ analytics: false }));
     const bundle = bundleRequests(page);
     await page.goto('/privacy');
-    await page.waitForTimeout(3000);
+    await settled(page);
     expect(bundle).toEqual([]);
     await footerSettings(page).click();
     await expect(dialog(page)).toBeVisible();
@@ -133,7 +134,7 @@ test.describe('with JavaScript', () => {
     await setConsentCookie(context, consentValue({ analytics: false }));
     const bundle = bundleRequests(page);
     await page.goto('/cookie-notice');
-    await page.waitForTimeout(500);
+    await settled(page);
     expect(bundle).toEqual([]);
     await footerSettings(page).hover();
     await expect(hydrated(page)).toHaveCount(1);
@@ -143,7 +144,7 @@ test.describe('with JavaScript', () => {
   test('intent: focusing a control on the settings page loads the islands', async ({ page, context }) => {
     await setConsentCookie(context, consentValue({ analytics: false }));
     await page.goto('/cookie-settings');
-    await page.waitForTimeout(500);
+    await settled(page);
     await expect(hydrated(page)).toHaveCount(0);
     await page.getByRole('main').getByRole('switch', { name: 'Analytics & behavioural' }).focus();
     await expect(hydrated(page)).toHaveCount(1);
@@ -172,7 +173,7 @@ test.describe('with JavaScript', () => {
     await footerSettings(page).click();
     await expect(dialog(page).getByRole('switch', { name: 'Analytics & behavioural' })).toBeChecked();
     await expect(dialog(page).locator('.consent-id')).toHaveText(hyphenated(decision!.id));
-    await page.waitForTimeout(300);
+    await settled(page);
     expect(clarity.requests, 'Clarity loaded once').toBe(1);
     await expect(page.locator('script#clarity-early')).toHaveCount(1);
     await expect(page.locator('script#clarity-loader'), 'none from the islands').toHaveCount(0);
@@ -205,7 +206,7 @@ test.describe('with JavaScript', () => {
     expect(posts).toHaveLength(1);
     expect(posts[0]).toContain('choice=reject');
     expect((await storedDecision(context))?.analytics).toBe(false);
-    await page.waitForTimeout(300);
+    await settled(page, { held: /\.wasm$/ });
     expect(clarity.requests).toBe(0);
     await expect(page).toHaveURL('/cookie-notice');
   });
@@ -291,7 +292,7 @@ test.describe('with JavaScript', () => {
     await visit(page, '/');
     await banner(page).getByRole('link', { name: 'Preferences' }).hover();
     await footerSettings(page).focus();
-    await page.waitForTimeout(300);
+    await settled(page);
     expect(wasmRequests(bundle)).toBe(1);
     expect(bundle.filter((u) => u.endsWith('.js')).length).toBe(1);
   });

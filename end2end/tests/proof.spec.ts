@@ -13,6 +13,7 @@ import {
   hyphenated,
   openPreferences,
   exportedReceipts,
+  settled,
 } from './fixtures';
 import { ownServer } from './server';
 import { policyFingerprint } from './policy';
@@ -89,7 +90,7 @@ test.describe('R11 Global Privacy Control', () => {
     await visit(page, '/');
     await expect(banner(page)).toBeHidden();
     await expect(page.getByRole('contentinfo')).toContainText('Global Privacy Control signal is honoured');
-    await page.waitForTimeout(300);
+    await settled(page);
     expect(clarity.requests).toBe(0);
     expect(await cookieNames(context)).not.toContain('lf_cookie_consent');
 
@@ -131,7 +132,7 @@ test.describe('R11 a refusal by Global Privacy Control needs no proof', () => {
     }
     await expect(page.getByRole('main')).toContainText('Global Privacy Control signal is honoured');
     await expect(page.getByRole('main')).toContainText('You have not made a choice yet: analytics is off.');
-    await page.waitForTimeout(500);
+    await settled(page);
     expect(await cookieNames(context)).not.toContain('lf_cookie_consent');
     expect(saves).toEqual([]);
     expect(exportedReceipts(own.env.DATABASE_URL)).toEqual([]);

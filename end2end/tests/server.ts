@@ -104,7 +104,9 @@ export class Server {
 
 /**
  * A server of the calling file's own for each of its tests, on a free port, started before
- * the test and stopped after it. `env` is read per test (a fresh database, say).
+ * the test and stopped after it. `env` is read per test (a fresh database, say). The test's
+ * pages are closed before the server stops: a request they make late (the favicon, which
+ * Chromium asks for after the page has loaded) must not meet a server that is gone.
  */
 export function ownServer(env: () => Record<string, string> = () => ({})) {
   const own = {} as { server: Server; env: Record<string, string> };
@@ -114,6 +116,9 @@ export function ownServer(env: () => Record<string, string> = () => ({})) {
     own.server = new Server(own.env);
     await own.server.start();
   });
-  test.afterEach(() => own.server?.stop());
+  test.afterEach(async ({ context }) => {
+    await context.close();
+    await own.server?.stop();
+  });
   return own;
 }

@@ -599,12 +599,21 @@ async fn prune_batches(
         }
         from = until;
         let took = started.elapsed();
-        if took > PRUNE_BATCH_TIME {
-            size = (size / 2).max(smallest);
-        } else if took < PRUNE_BATCH_TIME / 2 {
-            size = size.saturating_mul(2).min(batch);
-        }
+        size = next_batch(size, took, smallest, batch);
         tokio::time::sleep(took.max(Duration::from_millis(1))).await;
+    }
+}
+
+/// The size of the batch after one of `size` that took `took`: halved (to `smallest` at
+/// least) while a batch holds the log longer than [`PRUNE_BATCH_TIME`], doubled (to
+/// `largest` at most) while one takes less than half of it.
+fn next_batch(size: u32, took: Duration, smallest: u32, largest: u32) -> u32 {
+    if took > PRUNE_BATCH_TIME {
+        (size / 2).max(smallest)
+    } else if took < PRUNE_BATCH_TIME / 2 {
+        size.saturating_mul(2).min(largest)
+    } else {
+        size
     }
 }
 
@@ -909,5 +918,127 @@ mod tests {
             metrics.render()
         );
         let _ = std::fs::remove_file(&file);
+    }
+
+    #[test]
+    fn prune_batches_shrink_while_slow_and_grow_while_fast() {
+        let (slow, fast, fair) = (PRUNE_BATCH_TIME * 2, PRUNE_BATCH_TIME / 4, PRUNE_BATCH_TIME);
+        let mut size = PRUNE_BATCH_FIRST;
+        let mut sizes = vec![size];
+        for took in [
+            fast, fast, fast, fast, fair, slow, slow, slow, slow, slow, slow, slow,
+        ] {
+            size = next_batch(size, took, PRUNE_BATCH_SMALLEST, PRUNE_BATCH);
+            sizes.push(size);
+        }
+        assert_eq!(
+            sizes,
+            [500, 1000, 2000, 4000, 5000, 5000, 2500, 1250, 625, 312, 156, 78, 50]
+        );
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn temporary_log(name: &str) -> String {
+        let file =
+            std::env::temp_dir().join(format!("leadistry-{name}-{}.sqlite", std::process::id()));
+        let _ = std::fs::remove_file(&file);
+        format!("sqlite://{}?mode=rwc", file.display())
+    }
+
+    /// A receipt the visitor was told about survives a power cut: the pool's connections
+    /// write in WAL mode with `synchronous = FULL`, also after a prune (which runs with
+    /// `NORMAL` on a connection of its own) and after a failed write replaced a connection.
+    #[test]
+    fn the_log_writes_with_synchronous_full_whatever_ran_before() {
+        runtime().block_on(async {
+            let store = Store::connect(&temporary_log("synchronous")).await.unwrap();
+            let settings = |store: Store| async move {
+                let mut connection = store.pool.acquire().await.unwrap();
+                let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+                    .fetch_one(&mut *connection)
+                    .await
+                    .unwrap();
+                let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(&mut *connection)
+                    .await
+                    .unwrap();
+                (journal, synchronous)
+            };
+            let full = ("wal".to_string(), 2); // 2: FULL
+            assert_eq!(settings(store.clone()).await, full);
+            store.prune_in_batches(i64::MAX, 10, |_| {}).await.unwrap();
+            assert_eq!(settings(store.clone()).await, full, "after a prune");
+            let failed = store
+                .write(|connection| {
+                    Box::pin(sqlx::query("SELECT nothing FROM nowhere").execute(connection))
+                })
+                .await;
+            assert!(failed.is_err());
+            assert_eq!(
+                settings(store.clone()).await,
+                full,
+                "on the connection that replaced a failed one"
+            );
+        })
+    }
+
+    /// `/readyz` however often it is asked: one write a second, and no place in the receipt
+    /// queue (a save still finds its place while a probe runs).
+    #[test]
+    fn the_readiness_probe_writes_at_most_once_a_second_and_takes_no_queue_place() {
+        runtime().block_on(async {
+            let store = Store::connect(&temporary_log("probe-once")).await.unwrap();
+            let log = ConsentLog::new(store.clone(), 1);
+            let token = || async {
+                let token: i64 =
+                    sqlx::query_scalar("SELECT token FROM consent_log_health WHERE id = $1")
+                        .bind(store.instance)
+                        .fetch_one(&store.pool)
+                        .await
+                        .unwrap();
+                token
+            };
+            let first_probe = Instant::now();
+            assert!(log.takes_writes(Duration::from_secs(2)).await);
+            let written = token().await;
+            let mut asked = 1;
+            while first_probe.elapsed() < PROBE_REUSED_FOR / 2 {
+                assert!(log.takes_writes(Duration::from_secs(2)).await);
+                asked += 1;
+            }
+            assert!(asked > 10);
+            assert_eq!(
+                token().await,
+                written,
+                "{asked} asks within half a second, one write"
+            );
+            // Past the second (counted from the end of the first probe), a new write.
+            let past = first_probe + PROBE_REUSED_FOR + Duration::from_millis(200);
+            tokio::time::sleep_until(past.into()).await;
+            assert!(log.takes_writes(Duration::from_secs(2)).await);
+            assert_ne!(token().await, written);
+
+            // The queue's one place is free for a save while a probe runs.
+            let decision = Decision {
+                revision: 1,
+                decided_at: 1_764_390_000,
+                id: ConsentId(0xfeed),
+                analytics: false,
+                method: Method::Settings,
+            };
+            tokio::time::sleep(PROBE_REUSED_FOR).await;
+            let (ready, saved) = tokio::join!(
+                log.takes_writes(Duration::from_secs(2)),
+                log.record(&decision, None)
+            );
+            assert!(ready);
+            assert!(saved.is_ok(), "{saved:?}");
+        })
     }
 }

@@ -197,7 +197,7 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
     let flushing = tokio::spawn(
         counters
             .clone()
-            .flush_every(log.store.clone(), COUNTERS_FLUSH_EVERY),
+            .flush_every(log.store.clone(), crate::stats::counters::FLUSH_EVERY),
     );
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
@@ -222,9 +222,6 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
     tracing::info!("shut down");
     Ok(())
 }
-
-/// How often each instance adds what it counted to the consent log.
-const COUNTERS_FLUSH_EVERY: Duration = Duration::from_secs(60);
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};

@@ -117,7 +117,8 @@ impl Counters {
         Ok(())
     }
 
-    /// Flushes every `every` until the task is dropped; a failed flush is retried at the next.
+    /// Flushes every `every` ([`FLUSH_EVERY`] in the server) until the task is dropped; a
+    /// failed flush is retried at the next.
     pub async fn flush_every(self, store: Store, every: std::time::Duration) {
         let mut ticks = tokio::time::interval(every);
         ticks.tick().await;
@@ -133,6 +134,9 @@ impl Counters {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+/// How often each instance adds what it counted to the consent log (and at shutdown).
+pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {
@@ -172,6 +176,39 @@ mod tests {
                 assert_eq!(named, [("impressions", 3, 3), ("refused_queue_full", 1, 3)]);
                 counters.flush(&store).await.unwrap();
                 assert_eq!(store.counters(0, i64::MAX).await.unwrap().len(), 2);
+            });
+    }
+
+    /// The server flushes every minute ([`FLUSH_EVERY`]): counts reach the log one period
+    /// after they are made, not before (here with a period of half a second).
+    #[test]
+    fn counts_reach_the_log_a_period_after_they_are_made() {
+        assert_eq!(
+            FLUSH_EVERY,
+            std::time::Duration::from_secs(60),
+            "the README's minute"
+        );
+        let every = std::time::Duration::from_millis(500);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let store = Store::connect("sqlite::memory:").await.unwrap();
+                let counters = Counters::new(1);
+                counters.add(Counter::Impression);
+                let started = std::time::Instant::now();
+                let flushing = tokio::spawn(counters.clone().flush_every(store.clone(), every));
+                while store.counters(0, i64::MAX).await.unwrap().is_empty() {
+                    assert!(started.elapsed() < every * 10, "never flushed");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                assert!(
+                    started.elapsed() >= every,
+                    "flushed after {:?}",
+                    started.elapsed()
+                );
+                flushing.abort();
             });
     }
 }

@@ -276,3 +276,46 @@ pub fn postgres_url() -> Option<String> {
          or set LEADISTRY_TEST_SKIP_POSTGRES=1 to skip the PostgreSQL tests"
     );
 }
+
+/// Runs `command` to its exit, which must come within `within` (a server that should refuse
+/// to start but starts would otherwise hang the test), and returns its output.
+pub fn exits_within(
+    mut command: std::process::Command,
+    within: std::time::Duration,
+) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Both pipes read to their ends on threads of their own, so that the child never blocks.
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let deadline = std::time::Instant::now() + within;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("status") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let said = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+            panic!("still running after {within:?}, killed; it said:\n{said}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
