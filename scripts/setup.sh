@@ -112,6 +112,19 @@ else
   say "postgresql: present"
 fi
 
+# The engines of Firefox and Safari, for the consent rules in end2end/engines/: Firefox ESR,
+# and WebKitGTK's WebDriver with its MiniBrowser, which needs an X server (Xvfb).
+engines_missing=()
+[ -x /usr/bin/firefox-esr ] || engines_missing+=(firefox-esr)
+[ -x /usr/bin/WebKitWebDriver ] || engines_missing+=(webkit2gtk-driver)
+[ -x /usr/bin/Xvfb ] || engines_missing+=(xvfb)
+if [ ${#engines_missing[@]} -gt 0 ]; then
+  say "installing Debian's ${engines_missing[*]} (the consent rules in Firefox and WebKit)"
+  apt_install "${engines_missing[@]}"
+else
+  say "firefox-esr, webkit2gtk-driver, xvfb: present ($(/usr/bin/firefox-esr --version 2>/dev/null))"
+fi
+
 # npm packages: Playwright and binaryen's wasm-opt, as locked in end2end/package-lock.json.
 if ! (cd "$ROOT/end2end" && npm ls --silent >/dev/null 2>&1); then
   say "installing npm packages in end2end/ (npm ci)"
