@@ -103,6 +103,9 @@ impl<'ast> Visit<'ast> for Imports {
         syn::visit::visit_path(self, path);
     }
 
+    /// `pub(crate)` and `pub(super)` name who may see an item, not what it uses.
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
+
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
         self.module.push(item.ident.to_string());
         syn::visit::visit_item_mod(self, item);

@@ -1,0 +1,93 @@
+//! Receipts read back in order, streamed whatever the size of the log: `leadistry export`.
+
+use super::{Receipt, Store, StoreError};
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use std::path::PathBuf;
+use std::time::Duration;
+
+impl Store {
+    /// Receipts decided in `[since, until)`, oldest first, as the database hands them over:
+    /// nothing is held but the row being read, whatever the size of the log.
+    ///
+    /// A SQLite file is read with SQLite's own library on a thread of its own: sqlx's driver
+    /// hands each row over from its worker thread on its own, at five times SQLite's time.
+    pub fn receipts(
+        &self,
+        since: i64,
+        until: i64,
+    ) -> impl Stream<Item = Result<Receipt, StoreError>> + Send + '_ {
+        // Through the decided_at index; SQLite sorts only the receipts of one second by id.
+        const SELECT: &str = "SELECT consent_id, decided_at, policy_revision, \
+            policy_fingerprint, choices, method, replaces FROM consent_receipts \
+            WHERE decided_at >= $1 AND decided_at < $2 ORDER BY decided_at, consent_id";
+        match &self.sqlite_file {
+            Some(file) => sqlite_receipts(file.clone(), SELECT, since, until).boxed(),
+            None => sqlx::query_as(SELECT)
+                .bind(since)
+                .bind(until)
+                .fetch(&self.pool)
+                .map_err(StoreError::from)
+                .boxed(),
+        }
+    }
+
+    /// Receipts decided in `[since, until)`, oldest first, collected: for small ranges; the
+    /// `export` command streams them with [`Store::receipts`].
+    pub async fn export(&self, since: i64, until: i64) -> Result<Vec<Receipt>, StoreError> {
+        self.receipts(since, until).try_collect().await
+    }
+}
+
+/// Receipts as `select` reads them from the SQLite file, read by SQLite's own library on a
+/// blocking thread and handed over a batch at a time. Dropping the stream stops the reading.
+fn sqlite_receipts(
+    file: PathBuf,
+    select: &'static str,
+    since: i64,
+    until: i64,
+) -> impl Stream<Item = Result<Receipt, StoreError>> + Send + 'static {
+    const BATCH: usize = 1024;
+    let (sender, batches) = tokio::sync::mpsc::channel::<Result<Vec<Receipt>, StoreError>>(4);
+    tokio::task::spawn_blocking(move || {
+        use rusqlite::{Connection, OpenFlags};
+        let read = || -> Result<(), StoreError> {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let connection = Connection::open_with_flags(&file, flags)?;
+            connection.busy_timeout(Duration::from_secs(10))?;
+            let mut statement = connection.prepare(select)?;
+            let mut rows = statement.query([since, until])?;
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(row) = rows.next()? {
+                // By name, as sqlx's `FromRow` reads them on the other path.
+                batch.push(Receipt {
+                    consent_id: row.get("consent_id")?,
+                    decided_at: row.get("decided_at")?,
+                    policy_revision: row.get("policy_revision")?,
+                    policy_fingerprint: row.get("policy_fingerprint")?,
+                    choices: row.get("choices")?,
+                    method: row.get("method")?,
+                    replaces: row.get("replaces")?,
+                });
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if sender.blocking_send(Ok(full)).is_err() {
+                        return Ok(()); // nobody reads any more
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = sender.blocking_send(Ok(batch));
+            }
+            Ok(())
+        };
+        if let Err(error) = read() {
+            let _ = sender.blocking_send(Err(error));
+        }
+    });
+    futures_util::stream::unfold(batches, |mut batches| async move {
+        let batch = batches.recv().await?;
+        Some((batch, batches))
+    })
+    .map_ok(|batch| futures_util::stream::iter(batch.into_iter().map(Ok)))
+    .try_flatten()
+}
