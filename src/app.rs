@@ -1,3 +1,8 @@
+//! The page shell and the router's pages (the start-axum shape: `shell` and `App`).
+//!
+//! Pages are kept per path and visitor class (`render_cache`): a view reads only the path, the
+//! documents and `ConsentState`; a decided visitor's own texts only through `Decided::show`.
+
 use crate::assets::Stylesheet;
 use crate::components::{
     consent::ConsentRoot,

@@ -3,7 +3,7 @@
 //! per-response nonce, so a page is the same for every visitor of its class (the render
 //! cache serves it), and still no `'unsafe-inline'`.
 
-use crate::analytics::loader::loader;
+use crate::analytics::loader;
 use crate::assets::{Assets, Stylesheet};
 use crate::config::SiteSettings;
 use axum::http::HeaderValue;

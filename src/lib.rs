@@ -3,10 +3,11 @@
 //! Pages render on the server only. The browser hydrates the islands (the consent controls,
 //! in `components::consent`), so the WASM holds those and nothing of the router or pages.
 //!
-//! Dependencies point one way: `server`, `cli` → `app`, `routes` → `components` → `consent`,
-//! `analytics`, `receipts`, `stats`, `csp`, `render_cache`, `state` → `catalog`, `wording`,
-//! `date`, `config`, `assets`;
-//! `tests/architecture.rs` checks that no file imports one that imports it back.
+//! Dependencies point one way, from the top: `server`, `cli` → `app`, `routes`, `content` →
+//! `components` → `save` (a save, as a use case) → `state` (what every request reads) → what it
+//! holds (`receipts`, `stats`, `render_cache`, `csp`) → `consent` (the decision and its rules)
+//! → the leaves (`catalog`, `wording`, `date`, `config`, `assets`, `analytics`);
+//! `tests/architecture.rs` holds the layers and finds any import cycle.
 
 // The page's view type, nested inside an island, is deeper than the default limit allows.
 #![recursion_limit = "256"]
@@ -16,6 +17,7 @@ pub mod catalog;
 pub mod components;
 pub mod consent;
 pub mod date;
+pub mod save;
 pub mod wording;
 
 #[cfg(feature = "ssr")]

@@ -192,22 +192,33 @@ fn no_file_imports_one_that_imports_it_back() {
     assert!(loops.is_empty(), "import cycles:\n{}", loops.join("\n"));
 }
 
+/// Each top-level module's layer, from the leaves up: a module imports only from its own layer
+/// or below.
+fn layer(module: &str) -> u8 {
+    match module.split("::").next().unwrap() {
+        "catalog" | "wording" | "date" | "config" | "assets" | "analytics" => 1,
+        // The decision and its rules: nothing of the site but leaves.
+        "consent" => 2,
+        "receipts" => 3,
+        // What the application state holds.
+        "stats" | "render_cache" | "csp" => 4,
+        "state" => 5,
+        // A save, as a use case: above the state, the log and the counters it uses.
+        "save" => 6,
+        "components" => 7,
+        "app" | "routes" | "content" => 8,
+        "main" | "server" | "cli" => 9,
+        other => panic!("`{other}` has no layer: add it to `layer`"),
+    }
+}
+
 #[test]
 fn the_layers_point_one_way() {
     let graph = import_graph();
-    // A lower layer never imports a higher one.
-    let layer = |module: &str| match module.split("::").next().unwrap() {
-        "main" | "server" | "cli" => 5,
-        "app" | "routes" | "content" => 4,
-        "components" => 3,
-        "consent" | "analytics" | "receipts" | "stats" | "csp" | "render_cache" | "state" => 2,
-        "catalog" | "wording" | "date" | "config" | "assets" => 1,
-        _ => 6,
-    };
     let mut wrong = Vec::new();
     for (from, targets) in &graph {
         for to in targets {
-            if !from.is_empty() && layer(to) > layer(from) {
+            if !from.is_empty() && !to.is_empty() && layer(to) > layer(from) {
                 wrong.push(format!("{} → {}", name(from), name(to)));
             }
         }
@@ -217,6 +228,55 @@ fn the_layers_point_one_way() {
         "imports against the layers:\n{}",
         wrong.join("\n")
     );
+}
+
+#[test]
+fn the_consent_core_imports_nothing_but_leaves() {
+    let graph = import_graph();
+    let outside: Vec<String> = graph
+        .iter()
+        .filter(|(from, _)| from.starts_with("consent"))
+        .flat_map(|(from, targets)| targets.iter().map(move |to| (from, to)))
+        .filter(|(_, to)| !to.starts_with("consent") && layer(to) != 1)
+        .map(|(from, to)| format!("{from} → {to}"))
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "consent/ imports:\n{}",
+        outside.join("\n")
+    );
+}
+
+/// No two folders (top-level modules) import each other, even through other files.
+#[test]
+fn no_folder_imports_one_that_imports_it_back() {
+    let top = |module: &str| module.split("::").next().unwrap().to_string();
+    let mut folders: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (from, targets) in import_graph() {
+        let entry = folders.entry(top(&from)).or_default();
+        entry.extend(
+            targets
+                .iter()
+                .map(|to| top(to))
+                .filter(|to| *to != top(&from)),
+        );
+    }
+    // Everything a folder reaches; a folder that reaches itself is in a loop.
+    for start in folders.keys() {
+        let mut seen = BTreeSet::new();
+        let mut next: Vec<&String> = folders[start].iter().collect();
+        while let Some(folder) = next.pop() {
+            assert_ne!(
+                folder,
+                start,
+                "{} is in an import loop of folders",
+                name(start)
+            );
+            if seen.insert(folder.clone()) {
+                next.extend(folders.get(folder).into_iter().flatten());
+            }
+        }
+    }
 }
 
 /// The string literals a file's code holds, inside macros such as `view!` too; doc comments

@@ -294,3 +294,194 @@ fn decided_visitors_get_the_template_of_their_choice_filled_with_their_own_texts
         let _ = std::fs::remove_dir_all(&dir);
     });
 }
+
+/// Two decided visitors of each choice, with their own ids, days and methods (and their own
+/// browsers), and two undecided ones, ask for every page at once, in every encoding: each
+/// answer, decoded, is the page of its path and class byte for byte once a decided visitor's
+/// own texts are taken out (`Personal`), and none carries anything of another visitor (their
+/// texts, their cookie's signature, their browser's headers). A view that showed anything else
+/// of a visitor (the decision's method or time, a header) fails here.
+#[test]
+fn concurrent_visitors_of_one_class_share_every_byte_but_their_own_texts() {
+    use futures_util::StreamExt;
+    use leadistry::consent::{
+        decision::{ConsentId, Decision, Method},
+        personal::Personal,
+    };
+    use std::collections::HashMap;
+    use std::io::Read;
+
+    struct Visitor {
+        decision: Option<Decision>,
+        cookie: String,
+        agent: &'static str,
+        language: &'static str,
+    }
+    let now = leadistry::date::now();
+    let decided = |n: u128, analytics: bool, days_ago: u64, method: Method| {
+        let decision = Decision {
+            revision: 1,
+            decided_at: now - days_ago * 86_400 - 60,
+            id: ConsentId(0x5eed_0000_0000_0000_0000_0000_0000_0000 + n),
+            analytics,
+            method,
+        };
+        let signed = leadistry::consent::server::cookie::sign(&decision, &common::keys());
+        (Some(decision), format!("lf_cookie_consent={signed}"))
+    };
+    let visitors: Vec<Visitor> = [
+        (
+            decided(1, true, 2, Method::Banner),
+            "Firefox/140.0 (X11; Linux)",
+            "fr-FR",
+        ),
+        (
+            decided(2, true, 9, Method::Settings),
+            "Safari/605.1 (Macintosh)",
+            "en-GB",
+        ),
+        (
+            decided(3, false, 3, Method::Form),
+            "Chrome/140.0 (Windows)",
+            "de-DE",
+        ),
+        (decided(4, false, 11, Method::Banner), "curl/8.5.0", "nl-NL"),
+        ((None, String::new()), "Edge/140.0 (Windows)", "it-IT"),
+        ((None, String::new()), "Opera/120.0 (Linux)", "es-ES"),
+    ]
+    .into_iter()
+    .map(|((decision, cookie), agent, language)| Visitor {
+        decision,
+        cookie,
+        agent,
+        language,
+    })
+    .collect();
+    // What of a visitor may appear only in their own answer.
+    let own = |visitor: &Visitor| -> Vec<(String, String)> {
+        let mut own = vec![
+            ("user agent".to_string(), visitor.agent.to_string()),
+            ("language".to_string(), visitor.language.to_string()),
+        ];
+        if let Some(decision) = &visitor.decision {
+            for personal in Personal::ALL {
+                own.push((format!("{personal:?}"), personal.of(decision)));
+            }
+            let signature = visitor.cookie.rsplit('.').next().unwrap().to_string();
+            own.push(("cookie signature".to_string(), signature));
+        }
+        own
+    };
+    let pages = [
+        "/",
+        "/cookie-notice",
+        "/cookie-settings",
+        "/privacy",
+        "/terms",
+    ];
+    let pages = pages
+        .into_iter()
+        .chain(["/acceptable-use", "/no-such-page"]);
+    let encodings = ["gzip", "br", "identity"];
+    let mut requests = Vec::new();
+    for round in 0.. {
+        for path in pages.clone() {
+            for v in 0..visitors.len() {
+                requests.push((path, v, encodings[(round + v) % encodings.len()]));
+            }
+        }
+        if requests.len() >= 200 {
+            break;
+        }
+    }
+
+    block_on(async {
+        let app = build_app(
+            sqlite_log("render-cache-concurrent").await,
+            settings(content()),
+        );
+        let visitors = &visitors;
+        let answers: Vec<_> = futures_util::stream::iter(requests)
+            .map(|(path, v, encoding)| {
+                let app = app.clone();
+                async move {
+                    let visitor = &visitors[v];
+                    let mut headers = vec![
+                        ("accept-encoding", encoding),
+                        ("user-agent", visitor.agent),
+                        ("accept-language", visitor.language),
+                    ];
+                    if !visitor.cookie.is_empty() {
+                        headers.push(("cookie", visitor.cookie.as_str()));
+                    }
+                    let response = tower::ServiceExt::oneshot(app, get(path, &headers))
+                        .await
+                        .unwrap();
+                    let sent = response.headers().get(header::CONTENT_ENCODING).cloned();
+                    let body = axum::body::to_bytes(response.into_body(), 1 << 24)
+                        .await
+                        .unwrap();
+                    let mut html = Vec::new();
+                    match sent.as_ref().map(|e| e.as_bytes()) {
+                        Some(b"gzip") => {
+                            let mut decoder = flate2::read::GzDecoder::new(&body[..]);
+                            decoder.read_to_end(&mut html).unwrap();
+                        }
+                        Some(b"br") => {
+                            let mut decoder = brotli::Decompressor::new(&body[..], 4096);
+                            decoder.read_to_end(&mut html).unwrap();
+                        }
+                        _ => html = body.to_vec(),
+                    }
+                    (path, v, encoding, html)
+                }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        assert!(answers.len() >= 200);
+
+        // The first answer of each path and class: the page, whose it was, its encoding.
+        type First<'a> = (Vec<u8>, usize, &'a str);
+        let mut kept: HashMap<(&str, Option<bool>), First> = HashMap::new();
+        for (path, v, encoding, html) in answers {
+            let visitor = &visitors[v];
+            let mut html = String::from_utf8(html).expect("UTF-8");
+            for (w, other) in visitors.iter().enumerate().filter(|(w, _)| *w != v) {
+                for (what, text) in own(other) {
+                    assert!(
+                        !html.contains(&text),
+                        "{path} for visitor {v} ({encoding}) carries visitor {w}'s {what}"
+                    );
+                }
+            }
+            for (what, text) in own(visitor) {
+                html = html.replace(&text, &format!("{{{what}}}"));
+            }
+            let html = html.into_bytes();
+            let class = visitor.decision.as_ref().map(|d| d.analytics);
+            match kept.get(&(path, class)) {
+                None => {
+                    kept.insert((path, class), (html, v, encoding));
+                }
+                Some((first, w, first_encoding)) => {
+                    if let Some(at) = first.iter().zip(&html).position(|(a, b)| a != b) {
+                        let around = |page: &[u8]| {
+                            let from = at.saturating_sub(60);
+                            String::from_utf8_lossy(&page[from..(at + 60).min(page.len())])
+                                .into_owned()
+                        };
+                        panic!(
+                            "{path}: visitor {v} ({encoding}) and visitor {w} ({first_encoding}) \
+                             differ outside their own texts at byte {at}:\n{}\n---\n{}",
+                            around(first),
+                            around(&html)
+                        );
+                    }
+                    assert_eq!(first.len(), html.len(), "{path}: visitors {w} and {v}");
+                }
+            }
+        }
+        assert_eq!(kept.len(), 21, "every page for each class");
+    });
+}

@@ -1,9 +1,7 @@
 //! The visitor's consent: the decision and its rules, the state a page renders from, the
-//! consent form, the page's consent context, the server function that saves a decision, and
-//! (on the server) how a request's cookie becomes a state.
+//! consent form, the visitor's own texts in a page, and (on the server) how a request's cookie
+//! becomes a state. It imports nothing of the site but leaves.
 
-pub mod api;
-pub mod context;
 pub mod decision;
 pub mod error;
 pub mod form;

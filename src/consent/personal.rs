@@ -1,5 +1,5 @@
 //! The visitor's own data in a page: their decision as the page carries it, its date and its
-//! id. The render cache (`server::cache`) renders a decided visitor's page once per path and
+//! id. The render cache (`render_cache`) renders a decided visitor's page once per path and
 //! choice with holes where these stand, and fills them for each visitor.
 
 use super::decision::Decision;
@@ -20,7 +20,7 @@ pub enum Personal {
 pub const MARK: u8 = 1;
 
 impl Personal {
-    const ALL: [Self; 3] = [Self::Decision, Self::Date, Self::Id];
+    pub const ALL: [Self; 3] = [Self::Decision, Self::Date, Self::Id];
 
     /// Its text for this decision. Digits, letters, `.` and `-` only: it stands in text and
     /// attributes without escaping.

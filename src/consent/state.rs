@@ -1,7 +1,7 @@
 //! What the page knows of the visitor's consent: the server reads it from the request, the
 //! browser receives it with the page, and a save replaces it.
 
-use super::decision::Decision;
+use super::{decision::Decision, personal::Personal};
 use serde::{Deserialize, Serialize};
 
 /// The page carries the state to the browser as attributes of its `<body>` (written by
@@ -16,8 +16,8 @@ pub mod attribute {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentState {
-    /// The visitor's decision, when there is one that still counts.
-    pub decision: Option<Decision>,
+    /// The visitor's decision, when there is one that still counts, as a page may show it.
+    pub decision: Option<Decided>,
     /// The visitor decided before, on an earlier revision of the policy.
     pub policy_changed: bool,
     /// Clarity's project id, when Clarity is configured.
@@ -27,9 +27,31 @@ pub struct ConsentState {
     pub gpc: bool,
 }
 
+/// A decision as a page may show it. The render cache shares a page among the visitors of its
+/// path and choice: what they have in common reads directly (`analytics`), each one's own texts
+/// only through [`Personal`] (`show`, holes in a template), and nothing else of the decision
+/// (its method, its time) reaches a view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decided(Decision);
+
+impl Decided {
+    pub fn new(decision: Decision) -> Self {
+        Self(decision)
+    }
+
+    pub fn analytics(&self) -> bool {
+        self.0.analytics
+    }
+
+    /// One of the visitor's own texts, as the page shows it: `Personal::in_page`.
+    pub fn show(&self, personal: Personal) -> String {
+        personal.in_page(&self.0)
+    }
+}
+
 impl ConsentState {
     pub fn analytics_granted(&self) -> bool {
-        self.decision.as_ref().is_some_and(|d| d.analytics)
+        self.decision.as_ref().is_some_and(Decided::analytics)
     }
 
     /// The banner asks only a visitor with no decision and no privacy signal.
@@ -39,14 +61,16 @@ impl ConsentState {
 
     /// Analytics was refused, by a decision or by the browser's signal.
     pub fn refused(&self) -> bool {
-        self.decision.as_ref().map_or(self.gpc, |d| !d.analytics)
+        self.decision.as_ref().map_or(self.gpc, |d| !d.analytics())
     }
 
     /// The state and the page's path as the `<body>` attributes carry them; `attribute` reads
     /// one by name.
     pub fn from_attributes(attribute: impl Fn(&str) -> Option<String>) -> (Self, String) {
         let state = Self {
-            decision: attribute(attribute::DECISION).and_then(|text| text.parse().ok()),
+            decision: attribute(attribute::DECISION)
+                .and_then(|text| text.parse().ok())
+                .map(Decided::new),
             policy_changed: attribute(attribute::POLICY_CHANGED).is_some(),
             clarity_project_id: attribute(attribute::CLARITY),
             gpc: attribute(attribute::GPC).is_some(),
@@ -65,9 +89,7 @@ impl ConsentState {
         (
             custom_attribute(
                 attribute::DECISION,
-                self.decision
-                    .as_ref()
-                    .map(|d| super::personal::Personal::Decision.in_page(d)),
+                self.decision.as_ref().map(|d| d.show(Personal::Decision)),
             ),
             custom_attribute(attribute::POLICY_CHANGED, self.policy_changed.then_some("")),
             custom_attribute(attribute::GPC, self.gpc.then_some("")),
@@ -91,13 +113,13 @@ mod tests {
 
     fn decided(analytics: bool) -> ConsentState {
         ConsentState {
-            decision: Some(Decision {
+            decision: Some(Decided::new(Decision {
                 revision: 1,
                 decided_at: 1,
                 id: ConsentId(1),
                 analytics,
                 method: Method::Settings,
-            }),
+            })),
             ..Default::default()
         }
     }

@@ -219,8 +219,8 @@ impl RenderCache {
         if self.pages.is_none() || request.method() != Method::GET {
             return None;
         }
-        let VisitorConsent(visitor) = request.extensions().get::<VisitorConsent>()?;
-        let decision = visitor.decision.clone();
+        let consent = request.extensions().get::<VisitorConsent>()?;
+        let (visitor, decision) = (consent.state(), consent.decision().cloned());
         // A decided visitor's page is spliced in gzip, a shared one kept in Brotli.
         let first = match decision {
             Some(_) => Encoding::Gzip,

@@ -6,10 +6,10 @@
 use super::{client, csrf::is_same_origin};
 use crate::app::shell;
 use crate::consent::{
-    api::SaveConsent,
     error::SaveError,
     server::{is_plain_form, SaveFailure},
 };
+use crate::save::SaveConsent;
 use crate::state::AppState;
 use crate::stats::counters::Counter;
 use axum::{

@@ -21,13 +21,11 @@ pub async fn security_headers(
     // by Global Privacy Control (or Clarity is not configured). An undecided visitor keeps
     // them so that Accept can load Clarity without a reload; the consent gate, not the
     // policy, keeps Clarity away until then.
-    let clarity =
-        request
-            .extensions()
-            .get::<VisitorConsent>()
-            .is_some_and(|VisitorConsent(visitor)| {
-                visitor.clarity_project_id.is_some() && !visitor.refused()
-            });
+    let clarity = request
+        .extensions()
+        .get::<VisitorConsent>()
+        .map(VisitorConsent::state)
+        .is_some_and(|visitor| visitor.clarity_project_id.is_some() && !visitor.refused());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(

@@ -2,7 +2,7 @@
 //! and the security headers use it; and counts the pages that asked (the banner) or where the
 //! browser's privacy signal decided, for the operator's figures.
 
-use crate::consent::server::{state_of, VisitorConsent};
+use crate::consent::server::consent_of;
 use crate::state::AppState;
 use crate::stats::counters::Counter;
 use axum::{
@@ -17,19 +17,19 @@ pub async fn read_consent(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let visitor = state_of(request.headers(), &state.settings, &state.keys);
+    let visitor = consent_of(request.headers(), &state.settings, &state.keys);
     // A browser's own navigation to a page: not a script, a prefetch of a resource, or most bots.
     let navigation = request.method() == Method::GET
         && request
             .headers()
             .get("sec-fetch-dest")
             .is_some_and(|dest| dest == "document");
-    let counter = match (navigation, visitor.asks(), visitor.gpc) {
+    let counter = match (navigation, visitor.state().asks(), visitor.state().gpc) {
         (true, true, _) => Some(Counter::Impression),
         (true, false, true) => Some(Counter::GpcPage),
         _ => None,
     };
-    request.extensions_mut().insert(VisitorConsent(visitor));
+    request.extensions_mut().insert(visitor);
     let response = next.run(request).await;
     let page = response
         .headers()

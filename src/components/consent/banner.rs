@@ -1,10 +1,8 @@
 //! The first layer: Accept and Reject side by side, and Preferences.
 
+use super::context::use_consent;
 use super::form::{ChoiceButton, ChoiceForm, PreferencesLink, SaveError};
-use crate::consent::{
-    context::use_consent,
-    form::{Action, Source},
-};
+use crate::consent::form::{Action, Source};
 use crate::wording::WORDING;
 use leptos::{html, prelude::*};
 

@@ -2,10 +2,10 @@
 //! Reject all. Escape or × changes nothing; focus returns to the opener.
 
 use super::{
+    context::use_consent,
     form::{ConsentForm, SaveError},
     settings::{DecisionSummary, GpcNotice},
 };
-use crate::consent::context::use_consent;
 use crate::wording::WORDING;
 use leptos::{html, prelude::*};
 

@@ -1,11 +1,9 @@
 //! The consent form and its parts, shared by the banner, the dialog and the settings page.
 
+use super::context::use_consent;
 use crate::catalog::{Category, CATALOG};
-use crate::consent::{
-    api::SaveConsent,
-    context::use_consent,
-    form::{self, category_field, Action, Source},
-};
+use crate::consent::form::{self, category_field, Action, Source};
+use crate::save::SaveConsent;
 use crate::wording::WORDING;
 use leptos::{prelude::*, server_fn::ServerFn};
 

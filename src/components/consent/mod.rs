@@ -5,13 +5,15 @@
 //! Settings" and the GPC notice in the footer, and the form on `/cookie-settings`.
 
 pub mod banner;
+pub mod clarity;
+pub mod context;
 pub mod dialog;
 pub mod form;
 pub mod settings;
 
-use crate::analytics::Clarity;
-use crate::consent::context::Consent;
 use banner::CookieBanner;
+use clarity::Clarity;
+use context::Consent;
 use dialog::PreferencesDialog;
 use leptos::prelude::*;
 

@@ -1,8 +1,9 @@
 //! What the visitor has decided and where to change it: the `/cookie-settings` panel, the
 //! decision line, the GPC notice, and "Cookie Settings" in the footer.
 
+use super::context::use_consent;
 use super::form::{ConsentForm, PreferencesLink};
-use crate::consent::{context::use_consent, decision::Decision, personal::Personal};
+use crate::consent::{personal::Personal, state::Decided};
 use crate::wording::WORDING;
 use leptos::prelude::*;
 
@@ -32,16 +33,16 @@ pub fn SettingsPanel() -> impl IntoView {
 
 /// A line the visitor can quote: what they chose, when, and the decision's id.
 #[component]
-pub fn DecisionSummary(decision: Decision) -> impl IntoView {
+pub fn DecisionSummary(decision: Decided) -> impl IntoView {
     let text = &WORDING.decision;
     view! {
         <p class="decision-summary">
             {text.current_choice} " "
-            <strong>{if decision.analytics { text.allowed } else { text.refused }}</strong>
+            <strong>{if decision.analytics() { text.allowed } else { text.refused }}</strong>
             {text.decided_on} " "
-            <span class="decision-date">{Personal::Date.in_page(&decision)}</span>
+            <span class="decision-date">{decision.show(Personal::Date)}</span>
             " " {text.utc_and_id} " "
-            <code class="consent-id">{Personal::Id.in_page(&decision)}</code>
+            <code class="consent-id">{decision.show(Personal::Id)}</code>
         </p>
     }
 }

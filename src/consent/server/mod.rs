@@ -3,15 +3,35 @@
 
 pub mod cookie;
 
-use super::{decision::NoDecision, state::ConsentState};
+use super::{
+    decision::{Decision, NoDecision},
+    state::{ConsentState, Decided},
+};
 use crate::config::{keys::ConsentKeys, SiteSettings};
 use http::{header::ACCEPT, request::Parts, HeaderMap};
 use leptos::prelude::*;
 
-/// The visitor's consent state, read from the request once (by the server's consent layer)
-/// and kept in its extensions, where the page and the security headers take it.
+/// The visitor's consent, read from the request once (by the server's consent layer) and kept
+/// in its extensions: the state the page and the security headers take, and the decision
+/// itself for the server's own use.
 #[derive(Clone, Debug)]
-pub struct VisitorConsent(pub ConsentState);
+pub struct VisitorConsent {
+    state: ConsentState,
+    decision: Option<Decision>,
+}
+
+impl VisitorConsent {
+    /// What a page renders from.
+    pub fn state(&self) -> &ConsentState {
+        &self.state
+    }
+
+    /// The decision in force, for the server's own use (the one a save replaces, the render
+    /// cache's holes); a view sees it only as `ConsentState::decision`.
+    pub fn decision(&self) -> Option<&Decision> {
+        self.decision.as_ref()
+    }
+}
 
 /// Set on the request that renders the settings page after a save without JavaScript failed:
 /// the page says so.
@@ -23,18 +43,26 @@ pub fn save_failure() -> Option<&'static str> {
     with_context::<Parts, _>(|parts| parts.extensions.get::<SaveFailure>().map(|f| f.0)).flatten()
 }
 
-/// The visitor's state as their request's headers say it.
-pub fn state_of(headers: &HeaderMap, settings: &SiteSettings, keys: &ConsentKeys) -> ConsentState {
+/// The visitor's consent as their request's headers say it.
+pub fn consent_of(
+    headers: &HeaderMap,
+    settings: &SiteSettings,
+    keys: &ConsentKeys,
+) -> VisitorConsent {
     let gpc = headers
         .get("sec-gpc")
         .is_some_and(|v| v.as_bytes().trim_ascii() == b"1");
     let rules = cookie::rules(settings);
     let evaluated = cookie::decision(headers, keys, &rules, crate::date::now());
-    ConsentState {
+    let state = ConsentState {
         policy_changed: evaluated == Err(NoDecision::PolicyChanged),
         gpc: gpc && evaluated.is_err(),
-        decision: evaluated.ok(),
+        decision: evaluated.clone().ok().map(Decided::new),
         clarity_project_id: settings.clarity_project_id.clone(),
+    };
+    VisitorConsent {
+        state,
+        decision: evaluated.ok(),
     }
 }
 
@@ -46,7 +74,7 @@ pub fn page_state() -> (ConsentState, String) {
         let state = parts
             .extensions
             .get::<VisitorConsent>()
-            .map(|consent| consent.0.clone())
+            .map(|consent| consent.state.clone())
             .unwrap_or_default();
         (state, path.to_string())
     })
@@ -73,7 +101,7 @@ mod tests {
         let keys = ConsentKeys::new(crate::config::keys::SecretKey::generate().unwrap());
         let mut headers = HeaderMap::new();
         headers.insert("sec-gpc", http::HeaderValue::from_static("1"));
-        assert!(state_of(&headers, &settings, &keys).gpc);
+        assert!(consent_of(&headers, &settings, &keys).state.gpc);
         let decision = Decision {
             revision: 1,
             decided_at: crate::date::now(),
@@ -83,20 +111,20 @@ mod tests {
         };
         let signed = format!("lf_cookie_consent={}", cookie::sign(&decision, &keys));
         headers.insert(http::header::COOKIE, signed.parse().unwrap());
-        let chosen = state_of(&headers, &settings, &keys);
+        let chosen = consent_of(&headers, &settings, &keys).state;
         assert!(
             !chosen.gpc && chosen.analytics_granted(),
             "an explicit choice wins"
         );
         let forged = signed.replacen(".1.s.", ".1.b.", 1);
         headers.insert(http::header::COOKIE, forged.parse().unwrap());
-        let state = state_of(&headers, &settings, &keys);
+        let state = consent_of(&headers, &settings, &keys).state;
         assert!(
             state.gpc && state.decision.is_none(),
             "an unsigned choice does not"
         );
         headers.insert("sec-gpc", http::HeaderValue::from_static("0"));
         headers.remove(http::header::COOKIE);
-        assert!(!state_of(&headers, &settings, &keys).gpc);
+        assert!(!consent_of(&headers, &settings, &keys).state.gpc);
     }
 }

@@ -1,7 +1,7 @@
 //! The consent state a page shares with its controls and with the Clarity gate: what the
 //! server read from the request, then whatever the visitor saves on the page.
 
-use super::state::ConsentState;
+use crate::consent::state::ConsentState;
 use leptos::{
     ev::{MouseEvent, SubmitEvent},
     prelude::*,
@@ -35,7 +35,7 @@ pub fn use_consent() -> Consent {
 fn initial_state() -> (ConsentState, String) {
     #[cfg(feature = "ssr")]
     {
-        super::server::page_state()
+        crate::consent::server::page_state()
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -176,7 +176,7 @@ impl Consent {
                 #[cfg(feature = "hydrate")]
                 if self.current_untracked().clarity_to_load().is_none() {
                     if let Some(project_id) = state.clarity_to_load() {
-                        crate::analytics::loader::run(&project_id);
+                        crate::analytics::run(&project_id);
                     }
                 }
                 self.error.set(None);
@@ -196,7 +196,7 @@ impl Consent {
 /// encoder and a JSON decoder into the bundle, and the browser has both.
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::super::{api::SaveConsent, state::ConsentState};
+    use crate::{consent::state::ConsentState, save::SaveConsent};
     use leptos::{prelude::*, server_fn::ServerFn, wasm_bindgen::JsCast, wasm_bindgen::JsValue};
     use wasm_bindgen_futures::JsFuture;
 
@@ -265,6 +265,7 @@ mod browser {
             decision: Some(
                 field("decision")
                     .and_then(|text| text.parse().ok())
+                    .map(crate::consent::state::Decided::new)
                     .ok_or("an answer without a decision")?,
             ),
             policy_changed: false,

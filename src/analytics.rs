@@ -1,6 +1,6 @@
-//! Microsoft Clarity's loader, as the Clarity gate renders it and as a save's answer carries
-//! it to the island loader (`src/islands.js`) for a decision made before the islands were
-//! ready. Its own module: the consent layer names it without depending on the gate.
+//! Microsoft Clarity's loader text, as the Clarity gate renders it and as a save's answer
+//! carries it to the island loader (`src/islands.js`) for a decision made before the islands
+//! were ready. A leaf: the gate, the save and the page's policy all name it.
 
 /// Microsoft's standard loader, then the consent signal. The id is validated at start-up
 /// (lowercase letters and digits), so it can be placed in the script as is.

@@ -1,6 +1,7 @@
-//! The server function that saves a decision.
+//! A save, as a use case: the server function that records a decision in the consent log,
+//! then sets its cookie; above the state, the log and the counters it uses.
 
-use super::{decision::Decision, error::SaveError, form::ConsentForm};
+use crate::consent::{decision::Decision, error::SaveError, form::ConsentForm};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +28,7 @@ impl Saved {
 /// log. Posted by the banner and the preferences forms, with or without JavaScript.
 #[server(endpoint = "consent")]
 pub async fn save_consent(#[server(flatten)] form: ConsentForm) -> Result<Saved, SaveError> {
-    use super::{
+    use crate::consent::{
         decision::ConsentId,
         redirect::safe_return_path,
         server::{cookie, is_plain_form, VisitorConsent},
@@ -57,7 +58,7 @@ pub async fn save_consent(#[server(flatten)] form: ConsentForm) -> Result<Saved,
     let replaced = parts
         .extensions
         .get::<VisitorConsent>()
-        .and_then(|visitor| visitor.0.decision.as_ref());
+        .and_then(VisitorConsent::decision);
     // Proof first: a decision that is not in the log is not saved at all.
     if let Err(error) = state.log.record(&decision, replaced).await {
         let (retry_after, counter) = match error {
@@ -100,6 +101,6 @@ pub async fn save_consent(#[server(flatten)] form: ConsentForm) -> Result<Saved,
             .clarity_project_id
             .as_deref()
             .filter(|_| decision.analytics)
-            .map(crate::analytics::loader::loader),
+            .map(crate::analytics::loader),
     })
 }

@@ -1,14 +1,13 @@
-//! Microsoft Clarity, present only while the visitor's consent says analytics is granted.
+//! The Clarity gate: Microsoft Clarity in the page only while the visitor's consent says
+//! analytics is granted, and stopped when they withdraw.
 
-pub mod loader;
-
-use crate::consent::context::use_consent;
+use super::context::use_consent;
+use crate::analytics::{loader, ELEMENT_ID};
 use leptos::prelude::*;
-use loader::loader;
 
 /// The Clarity gate. The server renders the loader in the page of a visitor who granted
 /// analytics, and nothing otherwise: no placeholder script of any kind. A grant made on the
-/// page runs the loader as soon as the save answers (`Consent::apply` with `loader::run`),
+/// page runs the loader as soon as the save answers (`Consent::apply` with `analytics::run`),
 /// before the page's other updates. When the visitor withdraws on the page, it stops Clarity.
 #[component]
 pub fn Clarity() -> impl IntoView {
@@ -24,7 +23,7 @@ pub fn Clarity() -> impl IntoView {
     consent.initial().clarity_to_load().map(|id| {
         view! {
             // Named by its hash in the page's policy (`server::headers`).
-            <script id=loader::ELEMENT_ID>
+            <script id=ELEMENT_ID>
                 {loader(&id)}
             </script>
         }
