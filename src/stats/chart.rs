@@ -1,7 +1,8 @@
 //! The consent chart: decisions per day (granted and denied, stacked), the opt-in rate, and
 //! each change of the policy revision marked, as SVG drawn by plotters.
 
-use super::{date_of, Stats};
+use super::days::date_of;
+use super::grouping::Stats;
 use plotters::prelude::*;
 
 const GRANTED: RGBColor = RGBColor(46, 125, 50);
@@ -153,7 +154,7 @@ fn draw(
 mod tests {
     use super::*;
     use crate::receipts::Daily;
-    use crate::stats::{group, By, Days};
+    use crate::stats::{days::Days, grouping::group, period::By};
 
     #[test]
     fn the_chart_draws_bars_a_rate_line_and_revision_marks() {
