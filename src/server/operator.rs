@@ -5,7 +5,7 @@
 
 use crate::config::keys::OperatorToken;
 use crate::receipts::ConsentLog;
-use crate::stats::{self, chart, counters::Counters, By, Days, Stats, HEADINGS};
+use crate::stats::{self, chart, counters::Counters, By, Days, Stats};
 use axum::{
     extract::{FromRef, Request, State},
     http::{header, HeaderValue, StatusCode},
@@ -194,17 +194,15 @@ async fn stats_page(State(operator): State<Operator>) -> Response {
          {chart}</figure><div class=\"table\"><table><caption hidden>Consent figures per day\
          </caption><thead><tr>"
     );
-    for heading in HEADINGS {
+    for heading in stats::table_headings() {
         let _ = write!(page, "<th scope=\"col\">{heading}</th>");
     }
     page.push_str("</tr></thead><tbody>");
-    let mut rows = stats.table_rows();
-    let total = rows.pop().unwrap_or_default();
-    for row in rows.iter().rev() {
-        write_row(&mut page, row);
+    for row in stats.rows.iter().rev() {
+        write_row(&mut page, &row.period, &stats::table_cells(&row.figures));
     }
     page.push_str("</tbody><tfoot>");
-    write_row(&mut page, &total);
+    write_row(&mut page, stats::TOTAL, &stats::table_cells(&stats.total));
     page.push_str("</tfoot></table></div></main></body></html>\n");
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     let headers = response.headers_mut();
@@ -214,13 +212,10 @@ async fn stats_page(State(operator): State<Operator>) -> Response {
 }
 
 /// A table row; its cells are figures and dates, never text from outside.
-fn write_row(page: &mut String, cells: &[String]) {
-    page.push_str("<tr>");
-    for (i, cell) in cells.iter().enumerate() {
-        let _ = match i {
-            0 => write!(page, "<th scope=\"row\">{cell}</th>"),
-            _ => write!(page, "<td>{cell}</td>"),
-        };
+fn write_row(page: &mut String, period: &str, cells: &[String]) {
+    let _ = write!(page, "<tr><th scope=\"row\">{period}</th>");
+    for cell in cells {
+        let _ = write!(page, "<td>{cell}</td>");
     }
     page.push_str("</tr>");
 }

@@ -13,6 +13,13 @@ pub struct Refused {
     pub store_failure: u64,
 }
 
+impl Refused {
+    /// Saves refused for any reason.
+    pub fn total(self) -> u64 {
+        self.rate_limit + self.queue_full + self.store_failure
+    }
+}
+
 /// The figures of one period (or of all of them). Rates are `None` (JSON `null`) where their
 /// divisor is 0; the counters are `None` in rows by method, which pages are not counted by.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -156,6 +163,7 @@ mod tests {
             store_failure: 2,
         };
         assert_eq!(figures.refused, Some(refused));
+        assert_eq!(refused.total(), 6);
         assert_eq!(figures.decisions, 0);
     }
 

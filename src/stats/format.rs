@@ -1,75 +1,88 @@
-//! The figures as they are written out: JSON, CSV and a table to read in a terminal.
+//! The figures as they are written out: JSON, CSV and a table (in a terminal and on
+//! `/stats`), each taken from the typed figures.
 
-use super::figures::Refused;
+use super::figures::{Figures, Refused};
 use super::grouping::Stats;
 use std::fmt::Write;
 
-/// The columns of the CSV and the table, in order.
-const COLUMNS: [&str; 16] = [
-    "period",
-    "decisions",
-    "granted",
-    "denied",
-    "banner",
-    "settings",
-    "form",
-    "opt_in_rate",
-    "impressions",
-    "interaction_rate",
-    "gpc_pages",
-    "withdrawn",
-    "regranted",
-    "refused_rate_limit",
-    "refused_queue_full",
-    "refused_store_failure",
+/// A column of the CSV or of the table after the period: its heading and its cell.
+type Column = (&'static str, fn(&Figures) -> String);
+
+/// The heading of the first column, which names the period of each line.
+pub const PERIOD: &str = "period";
+/// The period of the line that adds up all the others.
+pub const TOTAL: &str = "total";
+
+/// The CSV's figures, named as in the JSON; a cell is empty where the JSON says `null`.
+const CSV: [Column; 15] = [
+    ("decisions", |f| f.decisions.to_string()),
+    ("granted", |f| f.granted.to_string()),
+    ("denied", |f| f.denied.to_string()),
+    ("banner", |f| f.banner.to_string()),
+    ("settings", |f| f.settings.to_string()),
+    ("form", |f| f.form.to_string()),
+    ("opt_in_rate", |f| or_empty(f.opt_in_rate)),
+    ("impressions", |f| or_empty(f.impressions)),
+    ("interaction_rate", |f| or_empty(f.interaction_rate)),
+    ("gpc_pages", |f| or_empty(f.gpc_pages)),
+    ("withdrawn", |f| f.withdrawn.to_string()),
+    ("regranted", |f| f.regranted.to_string()),
+    ("refused_rate_limit", |f| {
+        or_empty(f.refused.map(|r| r.rate_limit))
+    }),
+    ("refused_queue_full", |f| {
+        or_empty(f.refused.map(|r| r.queue_full))
+    }),
+    ("refused_store_failure", |f| {
+        or_empty(f.refused.map(|r| r.store_failure))
+    }),
 ];
 
-/// The headings of `Stats::table_rows`.
-pub const HEADINGS: [&str; 14] = [
-    "period",
-    "decisions",
-    "granted",
-    "denied",
-    "banner",
-    "settings",
-    "form",
-    "opt-in",
-    "shown",
-    "interaction",
-    "gpc",
-    "withdrawn",
-    "regranted",
-    "refusals",
+/// The table's figures, for a reader: rates as percentages, the refusals added up, `–` where
+/// there is no figure.
+const TABLE: [Column; 13] = [
+    ("decisions", |f| f.decisions.to_string()),
+    ("granted", |f| f.granted.to_string()),
+    ("denied", |f| f.denied.to_string()),
+    ("banner", |f| f.banner.to_string()),
+    ("settings", |f| f.settings.to_string()),
+    ("form", |f| f.form.to_string()),
+    ("opt-in", |f| percent(f.opt_in_rate)),
+    ("shown", |f| or_dash(f.impressions)),
+    ("interaction", |f| percent(f.interaction_rate)),
+    ("gpc", |f| or_dash(f.gpc_pages)),
+    ("withdrawn", |f| f.withdrawn.to_string()),
+    ("regranted", |f| f.regranted.to_string()),
+    ("refusals", |f| or_dash(f.refused.map(Refused::total))),
 ];
+
+fn or_empty(figure: Option<impl ToString>) -> String {
+    figure.map(|f| f.to_string()).unwrap_or_default()
+}
+
+fn or_dash(count: Option<u64>) -> String {
+    count.map_or("–".into(), |n| n.to_string())
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or("–".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// The table's headings, the period's first.
+pub fn table_headings() -> impl Iterator<Item = &'static str> {
+    std::iter::once(PERIOD).chain(TABLE.iter().map(|(heading, _)| *heading))
+}
+
+/// The table's cells of one period's figures, in the order of its headings after the period.
+pub fn table_cells(figures: &Figures) -> [String; TABLE.len()] {
+    TABLE.map(|(_, cell)| cell(figures))
+}
 
 impl Stats {
-    /// One line per period and one for the total, in `COLUMNS`' order; empty where `null`.
-    fn lines(&self) -> impl Iterator<Item = [String; 16]> + '_ {
-        let total = ("total", &self.total);
+    /// Each period's figures, then the total's.
+    fn lines(&self) -> impl Iterator<Item = (&str, &Figures)> {
         let rows = self.rows.iter().map(|r| (r.period.as_str(), &r.figures));
-        rows.chain(std::iter::once(total)).map(|(period, f)| {
-            let count = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
-            let rate = |r: Option<f64>| r.map(|r| r.to_string()).unwrap_or_default();
-            let refused = |pick: fn(&Refused) -> u64| count(f.refused.as_ref().map(pick));
-            [
-                period.to_string(),
-                f.decisions.to_string(),
-                f.granted.to_string(),
-                f.denied.to_string(),
-                f.banner.to_string(),
-                f.settings.to_string(),
-                f.form.to_string(),
-                rate(f.opt_in_rate),
-                count(f.impressions),
-                rate(f.interaction_rate),
-                count(f.gpc_pages),
-                f.withdrawn.to_string(),
-                f.regranted.to_string(),
-                refused(|r| r.rate_limit),
-                refused(|r| r.queue_full),
-                refused(|r| r.store_failure),
-            ]
-        })
+        rows.chain([(TOTAL, &self.total)])
     }
 
     pub fn to_json(&self) -> String {
@@ -78,58 +91,33 @@ impl Stats {
 
     pub fn to_csv(&self) -> String {
         let mut csv = csv::Writer::from_writer(Vec::new());
-        let _ = csv.write_record(COLUMNS);
-        for line in self.lines() {
-            let _ = csv.write_record(&line);
+        let headings = CSV.iter().map(|(heading, _)| *heading);
+        let _ = csv.write_record(std::iter::once(PERIOD).chain(headings));
+        for (period, figures) in self.lines() {
+            let cells = CSV.iter().map(|(_, cell)| cell(figures));
+            let _ = csv.write_record(std::iter::once(period.to_string()).chain(cells));
         }
         String::from_utf8(csv.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 
-    /// The figures as a table shows them, under `HEADINGS`: rates as percentages, refusals
-    /// added up, `–` where there is no figure.
-    pub fn table_rows(&self) -> Vec<Vec<String>> {
-        let percent = |text: &String| match text.parse::<f64>() {
-            Ok(rate) => format!("{:.1}%", rate * 100.0),
-            Err(_) => "–".into(),
-        };
-        let count = |text: &String| match text.is_empty() {
-            true => "–".into(),
-            false => text.clone(),
-        };
-        self.lines()
-            .map(|line| {
-                let refused: Option<u64> = line[13..].iter().map(|n| n.parse::<u64>().ok()).sum();
-                let mut cells = line[..7].to_vec();
-                cells.extend([
-                    percent(&line[7]),
-                    count(&line[8]),
-                    percent(&line[9]),
-                    count(&line[10]),
-                    line[11].clone(),
-                    line[12].clone(),
-                    refused.map_or("–".into(), |n| n.to_string()),
-                ]);
-                cells
-            })
-            .collect()
-    }
-
     /// A table to read in a terminal, the total last.
     pub fn to_table(&self) -> String {
-        let lines = self.table_rows();
-        let widths: Vec<usize> = HEADINGS
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let cells = lines.iter().map(|l| l[i].chars().count());
-                cells.chain([h.len()]).max().unwrap_or(0)
+        let headings: Vec<String> = table_headings().map(String::from).collect();
+        let lines: Vec<Vec<String>> = self
+            .lines()
+            .map(|(period, figures)| {
+                let cells = table_cells(figures);
+                std::iter::once(period.to_string()).chain(cells).collect()
             })
             .collect();
+        let all = || std::iter::once(&headings).chain(&lines);
+        let widths: Vec<usize> = (0..headings.len())
+            .map(|i| all().map(|line| line[i].chars().count()).max().unwrap_or(0))
+            .collect();
         let mut out = String::new();
-        let headings = HEADINGS.map(String::from);
-        for line in std::iter::once(&headings[..]).chain(lines.iter().map(Vec::as_slice)) {
+        for line in all() {
             for (i, cell) in line.iter().enumerate() {
-                let pad = " ".repeat(widths[i].saturating_sub(cell.chars().count()));
+                let pad = " ".repeat(widths[i] - cell.chars().count());
                 let _ = match i {
                     0 => write!(out, "{cell}{pad}"),
                     _ => write!(out, "  {pad}{cell}"),
@@ -145,7 +133,11 @@ impl Stats {
 mod tests {
     use super::*;
     use crate::receipts::Daily;
-    use crate::stats::{days::Days, grouping::group, period::By};
+    use crate::stats::{
+        days::Days,
+        grouping::{group, Row},
+        period::By,
+    };
 
     fn daily(day: i64, method: &str, analytics: bool, decisions: i64) -> Daily {
         Daily {
@@ -156,6 +148,41 @@ mod tests {
             decisions,
             withdrawn: 0,
             regranted: 0,
+        }
+    }
+
+    /// Figures by method: no counters in the row, counters in the total.
+    fn by_method() -> Stats {
+        let banner = Figures {
+            decisions: 3,
+            granted: 2,
+            denied: 1,
+            banner: 3,
+            opt_in_rate: Some(0.6667),
+            withdrawn: 1,
+            ..Figures::default()
+        };
+        let total = Figures {
+            impressions: Some(12),
+            interaction_rate: Some(0.25),
+            gpc_pages: Some(0),
+            refused: Some(Refused {
+                rate_limit: 2,
+                queue_full: 0,
+                store_failure: 1,
+            }),
+            ..banner.clone()
+        };
+        Stats {
+            since: None,
+            until: None,
+            by: By::Method,
+            total,
+            rows: vec![Row {
+                period: "banner".into(),
+                day: None,
+                figures: banner,
+            }],
         }
     }
 
@@ -199,10 +226,55 @@ mod tests {
         );
         let csv = stats.to_csv();
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], COLUMNS.join(","));
+        assert_eq!(
+            lines[0],
+            "period,decisions,granted,denied,banner,settings,form,opt_in_rate,impressions,\
+             interaction_rate,gpc_pages,withdrawn,regranted,refused_rate_limit,\
+             refused_queue_full,refused_store_failure"
+        );
         assert_eq!(lines[1], "2025-12-01,2,2,0,2,0,0,1,0,,0,0,0,0,0,0");
         assert!(lines[2].starts_with("total,2,2,0"));
         let table = stats.to_table();
         assert!(table.contains("100.0%"), "{table}");
+    }
+
+    #[test]
+    fn csv_cells_are_empty_where_json_says_null() {
+        let csv = by_method().to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[1], "banner,3,2,1,3,0,0,0.6667,,,,1,0,,,");
+        assert_eq!(lines[2], "total,3,2,1,3,0,0,0.6667,12,0.25,0,1,0,2,0,1");
+        let json: serde_json::Value = serde_json::from_str(&by_method().to_json()).unwrap();
+        let headings = lines[0].split(',').skip(1);
+        let columns = headings.filter(|h| !h.starts_with("refused_"));
+        for heading in columns {
+            assert!(json["rows"][0].get(heading).is_some(), "{heading} in JSON");
+        }
+    }
+
+    #[test]
+    fn the_table_shows_percentages_dashes_and_refusals_added_up() {
+        let stats = by_method();
+        assert_eq!(
+            table_cells(&stats.rows[0].figures),
+            ["3", "2", "1", "3", "0", "0", "66.7%", "–", "–", "–", "1", "0", "–"]
+        );
+        assert_eq!(
+            table_cells(&stats.total),
+            ["3", "2", "1", "3", "0", "0", "66.7%", "12", "25.0%", "0", "1", "0", "3"]
+        );
+        assert_eq!(
+            table_headings().count(),
+            table_cells(&stats.total).len() + 1
+        );
+        assert_eq!(
+            stats.to_table(),
+            "period  decisions  granted  denied  banner  settings  form  opt-in  shown  \
+             interaction  gpc  withdrawn  regranted  refusals\n\
+             banner          3        2       1       3         0     0   66.7%      –  \
+             \x20         –    –          1          0         –\n\
+             total           3        2       1       3         0     0   66.7%     12  \
+             \x20     25.0%    0          1          0         3\n"
+        );
     }
 }

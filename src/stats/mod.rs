@@ -12,6 +12,6 @@ mod period;
 
 pub use days::{date_of, Days};
 pub use figures::{Figures, Refused};
-pub use format::HEADINGS;
+pub use format::{table_cells, table_headings, TOTAL};
 pub use grouping::{group, read, Row, Stats};
 pub use period::By;
