@@ -207,9 +207,6 @@ pub async fn export(store: &Store, since: i64, until: i64, format: Format) -> Re
     }
 }
 
-/// The chart's size in pixels.
-pub const CHART_SIZE: (u32, u32) = (960, 440);
-
 /// `stats`: the figures of the days that hold `[since, until)`, grouped `by`, on stdout in
 /// `format`; with `svg`, the chart of those days into that file.
 pub async fn stats(
@@ -230,7 +227,7 @@ pub async fn stats(
                 .await
                 .map_err(|e| e.to_string())?,
         };
-        let chart = stats::chart::svg(&per_day, CHART_SIZE.0, CHART_SIZE.1)?;
+        let chart = stats::chart::svg(&per_day, stats::chart::SIZE.0, stats::chart::SIZE.1)?;
         std::fs::write(file, chart).map_err(|e| format!("writing {}: {e}", file.display()))?;
     }
     let text = match format {

@@ -5,7 +5,7 @@
 
 use crate::config::keys::OperatorToken;
 use crate::receipts::ConsentLog;
-use crate::stats::{self, chart, counters::Counters, By, Days, Stats};
+use crate::stats::{self, counters::Counters, By, Days, Stats};
 use axum::{
     extract::{FromRef, Request, State},
     http::{header, HeaderValue, StatusCode},
@@ -15,7 +15,7 @@ use axum::{
     Router,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
-use std::{fmt::Write, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 use subtle::ConstantTimeEq;
 
 /// The days `/stats` and `/stats.json` show, today included.
@@ -120,7 +120,7 @@ async fn ready(State(log): State<ConsentLog>) -> Response {
     }
 }
 
-/// The last 30 days' figures, this instance's latest counts included.
+/// The last `STATS_DAYS` days' figures, this instance's latest counts included.
 async fn last_days(operator: &Operator) -> Result<Stats, Response> {
     if let Err(error) = operator.counters.flush(&operator.log.store).await {
         tracing::warn!(%error, "could not add this instance's counters before the statistics");
@@ -148,74 +148,18 @@ async fn stats_json(State(operator): State<Operator>) -> Response {
     }
 }
 
-const STYLE: &str = "\
-:root{color-scheme:light dark;font-family:system-ui,sans-serif;line-height:1.45}\
-body{margin:0;background:Canvas;color:CanvasText}\
-main{max-width:1200px;margin:0 auto;padding:24px}\
-h1{font-size:1.5rem;margin:0 0 4px}\
-p{margin:0 0 16px;color:GrayText}\
-figure{margin:0 0 24px;overflow-x:auto}\
-figure svg{background:#fff;border-radius:8px;min-width:640px;max-width:100%;height:auto}\
-.table{overflow-x:auto}\
-table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.875rem}\
-th,td{padding:4px 8px;text-align:right;border-bottom:1px solid color-mix(in srgb,CanvasText 15%,transparent)}\
-th:first-child,td:first-child{text-align:left;white-space:nowrap}\
-thead th{position:sticky;top:0;background:Canvas}\
-tfoot th,tfoot td{font-weight:600;border-top:2px solid CanvasText}";
-
-/// The CSP of `/stats`: nothing but its own stylesheet, by hash (no script at all).
-fn stats_policy() -> HeaderValue {
-    let hash = crate::csp::source_hash(STYLE);
-    let policy = format!(
-        "default-src 'none'; style-src{hash}; base-uri 'none'; form-action 'none'; \
-         frame-ancestors 'none'"
-    );
-    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
-}
-
 async fn stats_page(State(operator): State<Operator>) -> Response {
     let stats = match last_days(&operator).await {
         Ok(stats) => stats,
         Err(response) => return response,
     };
-    let chart = chart::svg(&stats, 960, 440).unwrap_or_else(|error| {
-        tracing::error!(%error, "could not draw the consent chart");
-        String::new()
-    });
-    let from = stats.since.as_deref().unwrap_or_default();
-    let mut page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Consent statistics · Leadistry</title><style>{STYLE}</style></head><body><main>\
-         <h1>Consent statistics</h1>\
-         <p>The last {STATS_DAYS} days (UTC), from {from}, every instance added up. \
-         As JSON: <a href=\"/stats.json\">/stats.json</a>.</p>\
-         <figure aria-label=\"Decisions per day, granted and denied, and the opt-in rate\">\
-         {chart}</figure><div class=\"table\"><table><caption hidden>Consent figures per day\
-         </caption><thead><tr>"
-    );
-    for heading in stats::table_headings() {
-        let _ = write!(page, "<th scope=\"col\">{heading}</th>");
-    }
-    page.push_str("</tr></thead><tbody>");
-    for row in stats.rows.iter().rev() {
-        write_row(&mut page, &row.period, &stats::table_cells(&row.figures));
-    }
-    page.push_str("</tbody><tfoot>");
-    write_row(&mut page, stats::TOTAL, &stats::table_cells(&stats.total));
-    page.push_str("</tfoot></table></div></main></body></html>\n");
+    let page = stats::page::html(&stats, STATS_DAYS);
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, stats_policy());
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        stats::page::content_security_policy(),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// A table row; its cells are figures and dates, never text from outside.
-fn write_row(page: &mut String, period: &str, cells: &[String]) {
-    let _ = write!(page, "<tr><th scope=\"row\">{period}</th>");
-    for cell in cells {
-        let _ = write!(page, "<td>{cell}</td>");
-    }
-    page.push_str("</tr>");
 }

@@ -11,6 +11,9 @@ const RATE: RGBColor = RGBColor(21, 101, 192);
 const REVISION: RGBColor = RGBColor(216, 67, 21);
 const FONT: &str = "sans-serif";
 
+/// The chart's size in pixels, in `leadistry stats --svg` and on `/stats`.
+pub const SIZE: (u32, u32) = (960, 440);
+
 /// The chart of a by-day `Stats` as an SVG document, `width` × `height` pixels.
 pub fn svg(stats: &Stats, width: u32, height: u32) -> Result<String, String> {
     let mut out = String::new();

@@ -8,10 +8,10 @@ mod days;
 mod figures;
 mod format;
 mod grouping;
+pub mod page;
 mod period;
 
 pub use days::{date_of, Days};
 pub use figures::{Figures, Refused};
-pub use format::{table_cells, table_headings, TOTAL};
 pub use grouping::{group, read, Row, Stats};
 pub use period::By;
