@@ -46,7 +46,7 @@ pub(super) fn day_of(date: Date) -> i64 {
 
 /// The date of a day since the Unix epoch (clamped to what `time` can hold).
 pub fn date_of(day: i64) -> Date {
-    let julian = (EPOCH + day).clamp(
+    let julian = EPOCH.saturating_add(day).clamp(
         i64::from(Date::MIN.to_julian_day()),
         i64::from(Date::MAX.to_julian_day()),
     );
@@ -101,6 +101,7 @@ mod tests {
             assert_eq!(day_of(date_of(day)), day);
         }
         assert_eq!(date_of(i64::MAX / DAY), Date::MAX, "clamped, not a panic");
-        assert_eq!(date_of(-i64::MAX / DAY), Date::MIN);
+        assert_eq!(date_of(i64::MAX), Date::MAX);
+        assert_eq!(date_of(i64::MIN), Date::MIN);
     }
 }
