@@ -34,16 +34,16 @@ pub fn content_security_policy() -> HeaderValue {
     HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
 }
 
-/// The page of a by-day `Stats` of the last `days` days: the chart, then the table with the
-/// newest day first and the total at its foot.
-pub fn html(stats: &Stats, days: i64) -> String {
+/// The page of a by-day `Stats` of the last `day_count` days: the chart, then the table with
+/// the newest day first and the total at its foot.
+pub fn html(stats: &Stats, day_count: i64) -> String {
     let chart = chart::svg(stats, chart::SIZE.0, chart::SIZE.1).unwrap_or_else(|error| {
         tracing::error!(%error, "could not draw the consent chart");
         String::new()
     });
     let from = stats.since.as_deref().unwrap_or_default();
     let introduction =
-        format!("The last {days} days (UTC), from {from}, every instance added up. As JSON: ");
+        format!("The last {day_count} days (UTC), from {from}, every instance added up. As JSON: ");
     let rows: Vec<_> = stats
         .rows
         .iter()
