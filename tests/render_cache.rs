@@ -226,6 +226,45 @@ async fn fetch(
 }
 
 #[test]
+fn each_visitor_gets_the_encoding_their_header_allows_and_one_that_allows_none_a_plain_page() {
+    block_on(async {
+        let app = build_app(
+            sqlite_log("render-cache-encodings").await,
+            settings(content()),
+        );
+        let (decided, _) = decide(&app, "accept").await;
+        for cookie in ["", decided.as_str()] {
+            for (accept, expected) in [
+                (Some("br;q=0, *"), Some("gzip")),
+                (Some("gzip;q=0, *"), Some("br")),
+                (Some("gzip;q=0.5, identity"), None),
+                (Some("identity;q=0"), None),
+                (Some("*;q=0"), None),
+                (Some(""), None),
+                (None, None),
+            ] {
+                let mut headers = Vec::new();
+                if let Some(accept) = accept {
+                    headers.push(("accept-encoding", accept));
+                }
+                if !cookie.is_empty() {
+                    headers.push(("cookie", cookie));
+                }
+                // Twice: as rendered, then as kept.
+                for round in 0..2 {
+                    let (status, encoding, page) = fetch(&app, "/", &headers).await;
+                    let case =
+                        format!("{accept:?}, decided: {}, round {round}", !cookie.is_empty());
+                    assert_eq!(status, 200, "{case}");
+                    assert_eq!(encoding.as_deref(), expected, "{case}");
+                    assert!(page.contains("</body></html>"), "{case}");
+                }
+            }
+        }
+    });
+}
+
+#[test]
 fn decided_visitors_get_the_template_of_their_choice_filled_with_their_own_texts() {
     block_on(async {
         let dir = copied_documents("template");
