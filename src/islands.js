@@ -12,6 +12,13 @@
 //   or form post it is (one round-trip), and a held one goes ahead after a second.
 // Every control taken this way says so at once: `data-busy` and `aria-busy`, and a polite
 // status line (`#consent-status`, outside the islands).
+//
+// The island walk (`walk`) follows Leptos 0.8.23: `hydrateIslands` in leptos-rs/leptos
+// leptos/src/hydration/island_script.js as the leptos 0.8.23 crate ships it (commit 8298e2b),
+// over the markup tachys 0.2.19 writes (tachys/src/html/islands.rs). It differs in when it
+// runs (on intent, not on idle) and in exposing no `__hydrateIsland` (no islands router here).
+// tests/islands.rs fails when Cargo.lock names another leptos or tachys: re-check `walk`
+// against those two files at the new versions, then name the versions here.
 ((js, wasm, wasmBytes) => {
   const CONTROL = "[data-consent-control]";
   const HOLD_MS = 1000;
@@ -23,15 +30,16 @@
   const plain = new WeakSet();
 
   // Leptos' island protocol: each <leptos-island> is hydrated by the exported function its
-  // data-component names; <leptos-children> inside one carries a hook for nested islands.
+  // data-component names, after the hook of the <leptos-children> around it (nested islands).
   const hooks = [];
   async function walk(node, mod) {
     for (const child of node.children) {
       if (child.tagName === "LEPTOS-ISLAND") {
-        hooks.at(-1)?.();
         const island = mod[child.dataset.component];
-        if (island) await island(child);
-        else console.warn(`no WASM function for the island ${child.dataset.component}`);
+        if (island) {
+          hooks.at(-1)?.();
+          await island(child);
+        } else console.warn(`no WASM function for the island ${child.dataset.component}`);
       } else if (child.tagName === "LEPTOS-CHILDREN") {
         hooks.push(child.$$on_hydrate);
         await walk(child, mod);
