@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod components;
 pub mod consent;
 pub mod date;
+pub mod notice;
 pub mod save;
 pub mod wording;
 

@@ -196,7 +196,7 @@ fn no_file_imports_one_that_imports_it_back() {
 /// or below.
 fn layer(module: &str) -> u8 {
     match module.split("::").next().unwrap() {
-        "catalog" | "wording" | "date" | "config" | "assets" | "analytics" => 1,
+        "catalog" | "wording" | "notice" | "date" | "config" | "assets" | "analytics" => 1,
         // The decision and its rules: nothing of the site but leaves.
         "consent" => 2,
         "receipts" => 3,

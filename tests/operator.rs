@@ -263,29 +263,9 @@ fn the_known_sequence_gives_the_expected_figures_on_sqlite() {
     the_known_sequence_gives_the_expected_figures(&sqlite_url("operator-sequence"));
 }
 
-/// A PostgreSQL schema of its own in the test database: the figures of other tests' saves
-/// (the same day) stay out of this one's.
-fn postgres_schema(name: &str) -> Option<String> {
-    let url = common::postgres_url()?;
-    let schema = format!("{name}_{}", std::process::id());
-    block_on(async {
-        use sqlx::Connection;
-        let mut connection = sqlx::PgConnection::connect(&url).await.expect("postgres");
-        let statement = format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}");
-        sqlx::raw_sql(&statement)
-            .execute(&mut connection)
-            .await
-            .unwrap();
-    });
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Some(format!(
-        "{url}{separator}options=-c%20search_path%3D{schema}"
-    ))
-}
-
 #[test]
 fn the_known_sequence_gives_the_expected_figures_on_postgres() {
-    let Some(database) = postgres_schema("operator_sequence") else {
+    let Some(database) = common::postgres_schema("operator_sequence") else {
         return;
     };
     the_known_sequence_gives_the_expected_figures(&database);
@@ -293,7 +273,7 @@ fn the_known_sequence_gives_the_expected_figures_on_postgres() {
 
 #[test]
 fn two_instances_on_one_postgres_add_up_their_counters() {
-    let Some(database) = postgres_schema("operator_two") else {
+    let Some(database) = common::postgres_schema("operator_two") else {
         return;
     };
     let (one, one_port, _) = operator_server(&database, &KEY);
@@ -551,7 +531,7 @@ fn an_existing_log_is_migrated_with_its_figures_on_sqlite() {
 
 #[test]
 fn an_existing_log_is_migrated_with_its_figures_on_postgres() {
-    let Some(database) = postgres_schema("operator_migrated") else {
+    let Some(database) = common::postgres_schema("operator_migrated") else {
         return;
     };
     an_existing_log_is_migrated_with_its_figures(&database);

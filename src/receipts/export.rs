@@ -1,6 +1,15 @@
 //! Receipts read back in order, streamed whatever the size of the log: `leadistry export`.
 
 use super::{Receipt, Store, StoreError};
+
+/// A receipt as the log holds it: the receipt, and its leaf hash as written (empty for a
+/// receipt written before the log kept them).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(super) struct Written {
+    #[sqlx(flatten)]
+    pub receipt: Receipt,
+    pub leaf: String,
+}
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,21 +17,35 @@ use std::time::Duration;
 impl Store {
     /// Receipts decided in `[since, until)`, oldest first, as the database hands them over:
     /// nothing is held but the row being read, whatever the size of the log.
-    ///
-    /// A SQLite file is read with SQLite's own library on a thread of its own: sqlx's driver
-    /// hands each row over from its worker thread on its own, at five times SQLite's time.
     pub fn receipts(
         &self,
         since: i64,
         until: i64,
     ) -> impl Stream<Item = Result<Receipt, StoreError>> + Send + '_ {
+        self.written(since, until).map_ok(|written| written.receipt)
+    }
+
+    /// The same with each receipt's leaf hash as written, in the order the seals hash them:
+    /// by time, then by id byte for byte (PostgreSQL's own collation might not be).
+    ///
+    /// A SQLite file is read with SQLite's own library on a thread of its own: sqlx's driver
+    /// hands each row over from its worker thread on its own, at five times SQLite's time.
+    pub(super) fn written(
+        &self,
+        since: i64,
+        until: i64,
+    ) -> impl Stream<Item = Result<Written, StoreError>> + Send + '_ {
         // Through the decided_at index; SQLite sorts only the receipts of one second by id.
-        const SELECT: &str = "SELECT consent_id, decided_at, policy_revision, \
-            policy_fingerprint, choices, method, replaces FROM consent_receipts \
+        const SQLITE: &str = "SELECT consent_id, decided_at, policy_revision, \
+            policy_fingerprint, choices, method, replaces, leaf FROM consent_receipts \
             WHERE decided_at >= $1 AND decided_at < $2 ORDER BY decided_at, consent_id";
+        const POSTGRES: &str = "SELECT consent_id, decided_at, policy_revision, \
+            policy_fingerprint, choices, method, replaces, leaf FROM consent_receipts \
+            WHERE decided_at >= $1 AND decided_at < $2 \
+            ORDER BY decided_at, consent_id COLLATE \"C\"";
         match &self.sqlite_file {
-            Some(file) => sqlite_receipts(file.clone(), SELECT, since, until).boxed(),
-            None => sqlx::query_as(SELECT)
+            Some(file) => sqlite_receipts(file.clone(), SQLITE, since, until).boxed(),
+            None => sqlx::query_as(if self.sqlite { SQLITE } else { POSTGRES })
                 .bind(since)
                 .bind(until)
                 .fetch(&self.pool)
@@ -45,9 +68,9 @@ fn sqlite_receipts(
     select: &'static str,
     since: i64,
     until: i64,
-) -> impl Stream<Item = Result<Receipt, StoreError>> + Send + 'static {
+) -> impl Stream<Item = Result<Written, StoreError>> + Send + 'static {
     const BATCH: usize = 1024;
-    let (sender, batches) = tokio::sync::mpsc::channel::<Result<Vec<Receipt>, StoreError>>(4);
+    let (sender, batches) = tokio::sync::mpsc::channel::<Result<Vec<Written>, StoreError>>(4);
     tokio::task::spawn_blocking(move || {
         use rusqlite::{Connection, OpenFlags};
         let read = || -> Result<(), StoreError> {
@@ -59,7 +82,7 @@ fn sqlite_receipts(
             let mut batch = Vec::with_capacity(BATCH);
             while let Some(row) = rows.next()? {
                 // By name, as sqlx's `FromRow` reads them on the other path.
-                batch.push(Receipt {
+                let receipt = Receipt {
                     consent_id: row.get("consent_id")?,
                     decided_at: row.get("decided_at")?,
                     policy_revision: row.get("policy_revision")?,
@@ -67,6 +90,10 @@ fn sqlite_receipts(
                     choices: row.get("choices")?,
                     method: row.get("method")?,
                     replaces: row.get("replaces")?,
+                };
+                batch.push(Written {
+                    receipt,
+                    leaf: row.get("leaf")?,
                 });
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));

@@ -1,11 +1,28 @@
 //! Deleting receipts past their retention, in batches that leave the log to the saves in
 //! between: `leadistry prune`.
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, DAY};
 use sqlx::{AnyConnection, Connection};
 use std::time::{Duration, Instant};
 
 impl Store {
+    /// `leadistry prune`: deletes the receipts of the whole sealed days before `before`
+    /// (Unix seconds), in batches, and keeps their seals, marked as pruned so that `verify`
+    /// tells them from days emptied otherwise. Unsealed days are kept whatever their age.
+    pub async fn prune_sealed(
+        &self,
+        before: i64,
+        now: i64,
+        progress: impl FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        let until = self.mark_pruned(before.div_euclid(DAY), now).await?;
+        if until == i64::MIN {
+            return Ok(0);
+        }
+        self.prune_in_batches(until * DAY, PRUNE_BATCH, progress)
+            .await
+    }
+
     /// Deletes receipts decided before `before`; returns how many. In batches, as
     /// [`Store::prune_in_batches`] with [`PRUNE_BATCH`].
     pub async fn prune(&self, before: i64) -> Result<u64, StoreError> {

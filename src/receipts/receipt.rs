@@ -3,12 +3,13 @@
 
 use crate::catalog::{Category, CATALOG};
 use crate::consent::decision::Decision;
+use crate::notice::NOTICE;
 use crate::wording::WORDING;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// One decision as the log keeps it: no IP address, no user agent, nothing else.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Receipt {
     pub consent_id: String,
     /// Unix seconds.
@@ -51,6 +52,17 @@ impl Receipt {
         }
     }
 
+    /// The bytes a seal hashes: the receipt as one line of `leadistry export --format jsonl`
+    /// (compact JSON, its fields in their order), without the line's end.
+    pub fn canonical(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Its leaf in its day's Merkle tree.
+    pub fn leaf(&self) -> super::merkle::Hash {
+        super::merkle::leaf(&self.canonical())
+    }
+
     /// Whether it grants analytics, as its choices say.
     pub fn grants_analytics(&self) -> bool {
         grants_analytics(&self.choices)
@@ -63,15 +75,26 @@ pub(super) fn grants_analytics(choices: &str) -> bool {
     choices.contains(r#""analytics":"granted""#)
 }
 
-/// The fingerprint of the policy as shown: SHA-256 of the cookie catalog and of every
-/// sentence and label of the consent controls, as JSON (so a field added to either is
-/// covered without a change here).
-pub fn policy_fingerprint() -> String {
-    fingerprint_of(&serde_json::json!({ "catalog": CATALOG, "wording": WORDING }))
+/// The policy as shown: everything a visitor reads about cookies (the cookie catalog, every
+/// sentence and label of the consent controls, the Cookie Notice) as one JSON document, so
+/// that a field added to any of them is covered without a change here. The policy archive
+/// keeps it, word for word, under its fingerprint.
+pub fn policy_document() -> String {
+    policy_value().to_string()
 }
 
-fn fingerprint_of(policy: &serde_json::Value) -> String {
-    let hash = Sha256::digest(policy.to_string().as_bytes());
+fn policy_value() -> serde_json::Value {
+    serde_json::json!({ "catalog": CATALOG, "notice": NOTICE, "wording": WORDING })
+}
+
+/// The fingerprint of the policy in force, which every receipt keeps.
+pub fn policy_fingerprint() -> String {
+    fingerprint_of(&policy_document())
+}
+
+/// The fingerprint of a policy document: its SHA-256, in hex.
+pub fn fingerprint_of(document: &str) -> String {
+    let hash = Sha256::digest(document.as_bytes());
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -82,10 +105,10 @@ mod tests {
 
     #[test]
     fn the_fingerprint_changes_with_anything_the_visitor_reads() {
-        let policy = serde_json::json!({ "catalog": CATALOG, "wording": WORDING });
+        let policy = policy_value();
         let current = policy_fingerprint();
         assert_eq!(current.len(), 64);
-        assert_eq!(current, fingerprint_of(&policy));
+        assert_eq!(current, fingerprint_of(&policy.to_string()));
         // Every text of the wording and the catalog, edited one at a time.
         fn texts(value: &serde_json::Value, path: String, out: &mut Vec<String>) {
             match value {
@@ -110,7 +133,7 @@ mod tests {
             let mut edited = policy.clone();
             let text = edited.pointer_mut(&path).unwrap();
             *text = format!("{}!", text.as_str().unwrap()).into();
-            assert_ne!(fingerprint_of(&edited), current, "{path}");
+            assert_ne!(fingerprint_of(&edited.to_string()), current, "{path}");
         }
     }
 

@@ -23,6 +23,15 @@ pub enum StoreError {
          (another connection reads {read:?}, not {wrote}): saves would be answered but not kept"
     )]
     Unkept { wrote: i64, read: Option<i64> },
+    /// Two instances sealed a day differently: they read its receipts differently.
+    #[error("consent log: the seal of {day} kept ({kept}) is not the one made here ({made})")]
+    SealDiffers {
+        day: String,
+        kept: String,
+        made: String,
+    },
+    #[error("consent log: {0:?} is not a SHA-256 hash in hex")]
+    NotAHash(String),
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
@@ -224,7 +233,8 @@ async fn prepare(connection: &mut AnyConnection, sqlite: bool) -> Result<(), sql
 async fn insert(connection: &mut AnyConnection, receipt: Receipt) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO consent_receipts (consent_id, decided_at, policy_revision, \
-             policy_fingerprint, choices, method, replaces) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             policy_fingerprint, choices, method, replaces, leaf) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&receipt.consent_id)
     .bind(receipt.decided_at)
@@ -233,6 +243,7 @@ async fn insert(connection: &mut AnyConnection, receipt: Receipt) -> Result<(), 
     .bind(&receipt.choices)
     .bind(&receipt.method)
     .bind(&receipt.replaces)
+    .bind(super::merkle::hex(&receipt.leaf()))
     .execute(&mut *connection)
     .await?;
     // What the replaced decision granted, as its own receipt says (none if pruned).

@@ -1,33 +1,29 @@
 use crate::catalog::CATALOG;
 use crate::components::layout::RELATED;
+use crate::notice::{Section, NOTICE};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// The Cookie Notice, word for word; its table comes from the cookie catalog.
+/// The Cookie Notice, word for word from `notice::NOTICE`; its table comes from the catalog.
 #[component]
 pub fn CookieNoticePage() -> impl IntoView {
+    let table = &NOTICE.table;
+    let related = &NOTICE.related;
     view! {
-        <Title text="Cookie Notice" />
+        <Title text=NOTICE.title />
         <article class="section">
             <div class="container prose">
-                <h1>"Cookie Notice"</h1>
-                <p class="updated">"Last updated: March 2026."</p>
+                <h1>{NOTICE.title}</h1>
+                <p class="updated">{NOTICE.updated}</p>
+                <NoticeSection section=&NOTICE.opening />
 
-                <h2>"What are cookies?"</h2>
-                <p>
-                    "Cookies are small text files placed on your device when you visit a website. They help websites remember your preferences, keep you signed in, and understand how you use the site. Similar technologies such as local storage and session storage serve comparable purposes."
-                </p>
-
-                <h2 id="cookie-uses">"How Leadistry uses cookies"</h2>
+                <h2 id="cookie-uses">{table.heading}</h2>
                 // Scrolls sideways on a phone: focusable, so that a keyboard can scroll it too.
                 <div class="table-wrap" tabindex="0" role="region" aria-labelledby="cookie-uses">
                     <table class="cookie-table">
                         <thead>
                             <tr>
-                                <th scope="col">"Cookie type"</th>
-                                <th scope="col">"Purpose"</th>
-                                <th scope="col">"Examples"</th>
-                                <th scope="col">"Can disable?"</th>
+                                {table.columns.map(|column| view! { <th scope="col">{column}</th> })}
                             </tr>
                         </thead>
                         <tbody>
@@ -39,7 +35,7 @@ pub fn CookieNoticePage() -> impl IntoView {
                                             <th scope="row">{c.name}</th>
                                             <td>{c.purpose}</td>
                                             <td>{c.examples}</td>
-                                            <td>{if c.can_disable { "Yes" } else { "No" }}</td>
+                                            <td>{if c.can_disable { table.yes } else { table.no }}</td>
                                         </tr>
                                     }
                                 })
@@ -48,48 +44,27 @@ pub fn CookieNoticePage() -> impl IntoView {
                     </table>
                 </div>
 
-                <h2>"Microsoft Clarity"</h2>
-                <p>
-                    "We use Microsoft Clarity for behavioural analytics. Clarity uses cookies to collect data including pages visited, clicks, scrolls, and session recordings. This data helps us improve the design, usability, and performance of Leadistry. Clarity data is processed by Microsoft and is subject to the Microsoft Privacy Statement."
-                </p>
-                <p>
-                    "Microsoft Clarity is a non-essential analytics tool and is only loaded after consent has been provided for analytics and behavioural cookies."
-                </p>
+                {NOTICE.sections.each_ref().map(|section| view! { <NoticeSection section /> })}
 
-                <h2>"Essential cookies"</h2>
+                <h2>{related.heading}</h2>
                 <p>
-                    "Essential cookies are required for the site to function. They cannot be disabled. These include the authentication token that keeps you signed in and your cookie consent preference, which remembers whether you have accepted or declined non-essential cookies."
-                </p>
-
-                <h2>"Your choices"</h2>
-                <p>
-                    "You can accept or decline non-essential cookies at any time using our cookie banner. To reopen your cookie preferences, click “Cookie Settings” in the footer. If you decline analytics cookies, Microsoft Clarity will not be loaded. Essential cookies remain active regardless of your preference, as they are necessary for the platform to work."
-                </p>
-                <p>
-                    "Our cookie controls must make rejecting non-essential cookies as easy as accepting them."
-                </p>
-
-                <h2>"Browser settings"</h2>
-                <p>
-                    "You can also control cookies through your browser settings. Most browsers allow you to block or delete cookies. Note that blocking essential cookies may prevent you from signing in or using core features of the platform."
-                </p>
-
-                <h2>"Changes to this notice"</h2>
-                <p>
-                    "We may update this Cookie Notice from time to time. The most recent version is always available on this page."
-                </p>
-
-                <h2>"Related"</h2>
-                <p>
-                    "See also our "
-                    <a href=RELATED[1].1>"Privacy Notice"</a>
-                    ", "
-                    <a href=RELATED[2].1>"Terms of Service"</a>
-                    ", and "
-                    <a href=RELATED[3].1>"Acceptable Use Policy"</a>
-                    "."
+                    {related.see_also}
+                    <a href=RELATED[1].1>{RELATED[1].0}</a>
+                    {related.separator}
+                    <a href=RELATED[2].1>{RELATED[2].0}</a>
+                    {related.last_separator}
+                    <a href=RELATED[3].1>{RELATED[3].0}</a>
+                    {related.end}
                 </p>
             </div>
         </article>
+    }
+}
+
+#[component]
+fn NoticeSection(section: &'static Section) -> impl IntoView {
+    view! {
+        <h2>{section.heading}</h2>
+        {section.paragraphs.iter().map(|paragraph| view! { <p>{*paragraph}</p> }).collect_view()}
     }
 }

@@ -319,3 +319,23 @@ pub fn exits_within(
         stderr: stderr.join().unwrap(),
     }
 }
+
+/// A PostgreSQL schema of its own in the test database: the figures of other tests' saves
+/// (the same day) stay out of this one's.
+pub fn postgres_schema(name: &str) -> Option<String> {
+    let url = postgres_url()?;
+    let schema = format!("{name}_{}", std::process::id());
+    block_on(async {
+        use sqlx::Connection;
+        let mut connection = sqlx::PgConnection::connect(&url).await.expect("postgres");
+        let statement = format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}");
+        sqlx::raw_sql(&statement)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    });
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{url}{separator}options=-c%20search_path%3D{schema}"
+    ))
+}
