@@ -8,7 +8,7 @@ mod common;
 
 use common::{block_on, server_on, sqlite_url};
 use leadistry::{
-    cli::{export_to, write, Format},
+    cli::export::{export_to, write, Format},
     receipts::{Receipt, Store},
 };
 use std::{
