@@ -121,112 +121,101 @@ pub async fn export_to(
 mod tests {
     use super::*;
 
-    #[test]
-    fn csv_quotes_the_choices() {
-        let receipt = Receipt {
-            consent_id: "id".into(),
-            decided_at: 1,
-            policy_revision: 2,
-            policy_fingerprint: "f".into(),
-            choices: r#"{"essential":"granted","analytics":"denied"}"#.into(),
+    /// A receipt with `choices`, other fields plain unless given.
+    fn receipt(consent_id: &str, decided_at: i64, choices: &str) -> Receipt {
+        Receipt {
+            consent_id: consent_id.into(),
+            decided_at,
+            policy_revision: 1,
+            policy_fingerprint: "f0".into(),
+            choices: choices.into(),
             method: "banner".into(),
             replaces: String::new(),
-        };
-        let mut out = Vec::new();
-        write(std::slice::from_ref(&receipt), &Format::Csv, &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.ends_with(
-            "id,1,2,f,\"{\"\"essential\"\":\"\"granted\"\",\"\"analytics\"\":\"\"denied\"\"}\",banner,\n"
-        ));
-        let mut out = Vec::new();
-        write(&[receipt], &Format::JsonLines, &mut out).unwrap();
-        assert!(String::from_utf8(out)
-            .unwrap()
-            .starts_with("{\"consent_id\":\"id\""));
+        }
     }
 
-    /// The export writer before it streamed (hand-made CSV quoting, every line through
-    /// `writeln!`), kept as the reference for the format.
-    fn old_write(receipts: &[Receipt], format: &Format, out: &mut impl Write) -> io::Result<()> {
-        fn csv_field(value: &str) -> String {
-            if value.contains([',', '"', '\n']) {
-                format!("\"{}\"", value.replace('"', "\"\""))
-            } else {
-                value.to_string()
-            }
-        }
-        match format {
-            Format::Csv => {
-                writeln!(
-                    out,
-                    "consent_id,decided_at,policy_revision,policy_fingerprint,choices,method,\
-                     replaces"
-                )?;
-                for r in receipts {
-                    writeln!(
-                        out,
-                        "{},{},{},{},{},{},{}",
-                        r.consent_id,
-                        r.decided_at,
-                        r.policy_revision,
-                        r.policy_fingerprint,
-                        csv_field(&r.choices),
-                        r.method,
-                        r.replaces
-                    )?;
-                }
-            }
-            Format::JsonLines => {
-                for r in receipts {
-                    serde_json::to_writer(&mut *out, r)?;
-                    writeln!(out)?;
-                }
-            }
-        }
-        Ok(())
+    /// Receipts whose fields a format has to quote or escape, or must leave alone.
+    fn awkward() -> Vec<Receipt> {
+        vec![
+            receipt("a", 0, r#"{"analytics":"denied","essential":"granted"}"#),
+            Receipt {
+                replaces: "a".into(),
+                method: "settings".into(),
+                ..receipt("b", -1, "")
+            },
+            receipt("c", i64::MAX, "a,b"),
+            receipt("d", i64::MIN, r#"say "hi""#),
+            receipt("e", 1_764_390_000, "two\nlines\r\n"),
+            receipt("f", 0, "tab\there; semi;colon"),
+            receipt("ü✓", 0, "ünïcödé ✓, \"quoted\""),
+            receipt("h", 0, " leading and trailing "),
+            Receipt {
+                consent_id: String::new(),
+                policy_revision: 0,
+                policy_fingerprint: String::new(),
+                method: String::new(),
+                ..receipt("", 0, "")
+            },
+        ]
+    }
+
+    fn written(receipts: &[Receipt], format: Format) -> String {
+        let mut out = Vec::new();
+        write(receipts, &format, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
-    fn the_streaming_writer_writes_what_the_old_one_wrote() {
-        let awkward = [
-            r#"{"analytics":"denied","essential":"granted"}"#,
-            "",
-            "plain",
-            "a,b",
-            r#"say "hi""#,
-            "\"",
-            "two\nlines",
-            "tab\there; semi;colon",
-            "ünïcödé ✓, \"quoted\"\n",
-            r#"{"note":"a, \"b\"\nc"}"#,
-            " leading and trailing ",
-        ];
-        let receipts: Vec<Receipt> = awkward
-            .iter()
-            .enumerate()
-            .map(|(i, choices)| Receipt {
-                consent_id: format!("00000000-0000-4000-8000-{i:012}"),
-                decided_at: [0, -1, i64::MAX, i64::MIN, 1_764_390_000][i % 5],
-                policy_revision: i as i64,
-                policy_fingerprint: "0123456789abcdef".repeat(4),
-                choices: choices.to_string(),
-                method: ["banner", "settings", "form"][i % 3].into(),
-                replaces: ["", "00000000-0000-4000-8000-000000000001"][i % 2].into(),
-            })
-            .collect();
-        for format in [Format::Csv, Format::JsonLines] {
-            for receipts in [&receipts[..], &receipts[..1], &[]] {
-                let (mut old, mut new) = (Vec::new(), Vec::new());
-                old_write(receipts, &format, &mut old).unwrap();
-                write(receipts, &format, &mut new).unwrap();
-                assert_eq!(
-                    String::from_utf8(new).unwrap(),
-                    String::from_utf8(old).unwrap(),
-                    "{format:?}, {} receipts",
-                    receipts.len()
-                );
-            }
-        }
+    fn csv_quotes_a_field_only_for_a_comma_a_quote_or_a_line_break() {
+        assert_eq!(
+            written(&awkward(), Format::Csv),
+            "consent_id,decided_at,policy_revision,policy_fingerprint,choices,method,replaces\n\
+             a,0,1,f0,\"{\"\"analytics\"\":\"\"denied\"\",\"\"essential\"\":\"\"granted\"\"}\",banner,\n\
+             b,-1,1,f0,,settings,a\n\
+             c,9223372036854775807,1,f0,\"a,b\",banner,\n\
+             d,-9223372036854775808,1,f0,\"say \"\"hi\"\"\",banner,\n\
+             e,1764390000,1,f0,\"two\nlines\r\n\",banner,\n\
+             f,0,1,f0,tab\there; semi;colon,banner,\n\
+             ü✓,0,1,f0,\"ünïcödé ✓, \"\"quoted\"\"\",banner,\n\
+             h,0,1,f0, leading and trailing ,banner,\n\
+             ,0,0,,,,\n"
+        );
+    }
+
+    #[test]
+    fn json_lines_escape_quotes_and_line_breaks_and_keep_unicode() {
+        assert_eq!(
+            written(&awkward(), Format::JsonLines),
+            concat!(
+                r#"{"consent_id":"a","decided_at":0,"policy_revision":1,"policy_fingerprint":"f0","choices":"{\"analytics\":\"denied\",\"essential\":\"granted\"}","method":"banner","replaces":""}"#,
+                "\n",
+                r#"{"consent_id":"b","decided_at":-1,"policy_revision":1,"policy_fingerprint":"f0","choices":"","method":"settings","replaces":"a"}"#,
+                "\n",
+                r#"{"consent_id":"c","decided_at":9223372036854775807,"policy_revision":1,"policy_fingerprint":"f0","choices":"a,b","method":"banner","replaces":""}"#,
+                "\n",
+                r#"{"consent_id":"d","decided_at":-9223372036854775808,"policy_revision":1,"policy_fingerprint":"f0","choices":"say \"hi\"","method":"banner","replaces":""}"#,
+                "\n",
+                r#"{"consent_id":"e","decided_at":1764390000,"policy_revision":1,"policy_fingerprint":"f0","choices":"two\nlines\r\n","method":"banner","replaces":""}"#,
+                "\n",
+                r#"{"consent_id":"f","decided_at":0,"policy_revision":1,"policy_fingerprint":"f0","choices":"tab\there; semi;colon","method":"banner","replaces":""}"#,
+                "\n",
+                r#"{"consent_id":"ü✓","decided_at":0,"policy_revision":1,"policy_fingerprint":"f0","choices":"ünïcödé ✓, \"quoted\"","method":"banner","replaces":""}"#,
+                "\n",
+                r#"{"consent_id":"h","decided_at":0,"policy_revision":1,"policy_fingerprint":"f0","choices":" leading and trailing ","method":"banner","replaces":""}"#,
+                "\n",
+                r#"{"consent_id":"","decided_at":0,"policy_revision":0,"policy_fingerprint":"","choices":"","method":"","replaces":""}"#,
+                "\n",
+            )
+        );
+    }
+
+    #[test]
+    fn no_receipts_are_the_header_alone_in_csv_and_nothing_in_json_lines() {
+        assert_eq!(
+            written(&[], Format::Csv),
+            "consent_id,decided_at,policy_revision,policy_fingerprint,choices,method,replaces\n"
+        );
+        assert_eq!(written(&[], Format::JsonLines), "");
     }
 
     /// Writes up to `room` bytes, then fails as a closed pipe does.
@@ -251,16 +240,7 @@ mod tests {
 
     #[test]
     fn a_closed_output_is_a_broken_pipe_in_both_formats() {
-        let receipt = Receipt {
-            consent_id: "id".into(),
-            decided_at: 1,
-            policy_revision: 2,
-            policy_fingerprint: "f".into(),
-            choices: "{}".into(),
-            method: "banner".into(),
-            replaces: String::new(),
-        };
-        let receipts = vec![receipt; 10_000];
+        let receipts = vec![receipt("id", 1, "{}"); 10_000];
         for format in [Format::Csv, Format::JsonLines] {
             let error = write(&receipts, &format, &mut ClosedAfter { room: 100 }).unwrap_err();
             assert_eq!(
