@@ -50,7 +50,7 @@ async fn main() -> std::process::ExitCode {
 #[cfg(feature = "ssr")]
 async fn run(command: leadistry::cli::Command) -> Result<(), Failure> {
     use leadistry::{
-        cli::{self, Command},
+        cli::{self, audit, Command},
         config::Config,
         receipts::{ConsentLog, Store},
         server,
@@ -71,6 +71,7 @@ async fn run(command: leadistry::cli::Command) -> Result<(), Failure> {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     let mut config = Config::load().map_err(Failure::config)?;
+    let grace = config.site.seal_grace.as_secs() as i64;
     match command {
         Command::Serve => {
             let store = open_log(&config).await?;
@@ -90,6 +91,7 @@ async fn run(command: leadistry::cli::Command) -> Result<(), Failure> {
         Command::Prune => cli::prune(
             &open_log(&config).await?,
             config.site.receipt_retention_days,
+            grace,
         )
         .await
         .map_err(Failure::other),
@@ -111,6 +113,40 @@ async fn run(command: leadistry::cli::Command) -> Result<(), Failure> {
         Command::Config => {
             print!("{}", config.describe());
             Ok(())
+        }
+        Command::Seal { head } => audit::seal(&open_log(&config).await?, grace, head)
+            .await
+            .map_err(Failure::other),
+        Command::Verify { since, until, head } => {
+            audit::verify(&open_log(&config).await?, (since, until), head.as_deref())
+                .await
+                .map_err(Failure::other)
+        }
+        Command::Proof {
+            check: Some(file),
+            head: Some(head),
+            ..
+        } => audit::check_proof(&file, &head).map_err(Failure::other),
+        Command::Proof { consent_id, .. } => {
+            let consent_id = consent_id.unwrap_or_default();
+            audit::proof(&open_log(&config).await?, &consent_id)
+                .await
+                .map_err(Failure::other)
+        }
+        Command::Policy {
+            fingerprint,
+            list,
+            format,
+            exact,
+        } => {
+            // The texts in force need no log.
+            let store = match list || fingerprint.is_some() {
+                true => Some(open_log(&config).await?),
+                false => None,
+            };
+            audit::policy(store.as_ref(), fingerprint.as_deref(), list, format, exact)
+                .await
+                .map_err(Failure::other)
         }
     }
 }

@@ -1,10 +1,11 @@
-//! The server binary's command line: `serve` (the default), and the operator commands
-//! `export`, `prune`, `stats` and `config`, all reading the same configuration; the writer
-//! of `export`'s formats is `export`.
+//! The server binary's command line: `serve` (the default), the operator commands `export`,
+//! `prune`, `stats` and `config`, and the auditor's (`audit`), all reading the same
+//! configuration; the writer of `export`'s formats is `export`.
 
+pub mod audit;
 pub mod export;
 
-use crate::receipts::{Store, PRUNE_BATCH};
+use crate::receipts::Store;
 use crate::stats::{self, By, Days};
 use clap::{Parser, Subcommand, ValueEnum};
 use export::{export_to, ExportError, Format};
@@ -45,7 +46,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
-    /// Delete the receipts decided longer ago than receipt-retention-days.
+    /// Delete the receipts of the whole sealed days older than receipt-retention-days.
+    ///
+    /// Seals the finished days first; a pruned day keeps its seal, and `verify` says pruned.
     Prune,
     /// Print the consent figures per period: decisions, opt-in rate, banner views, refusals.
     ///
@@ -70,6 +73,60 @@ pub enum Command {
     },
     /// Print the settings in force, secrets masked, and exit.
     Config,
+    /// Seal every finished UTC day not sealed yet (as the server does), and print the head.
+    ///
+    /// The head (its day, receipt count, root and seal) is what to publish each day: once it
+    /// is out of the operator's hands, any change to an earlier day shows.
+    Seal {
+        /// Seal nothing: print the latest seal only
+        #[arg(long)]
+        head: bool,
+    },
+    /// Check every sealed day against its receipts, and the chain of seals.
+    ///
+    /// Prints one line a day: intact, pruned, or changed (and what: receipts added, removed
+    /// or altered, by id where it can tell). Exits with 1 on any change.
+    Verify {
+        /// The first day checked (Unix seconds or YYYY-MM-DD) [default: the first sealed]
+        #[arg(long, value_name = "T", value_parser = parse_time, default_value_t = 0, hide_default_value = true)]
+        since: i64,
+        /// The first day not checked (Unix seconds or YYYY-MM-DD) [default: no end]
+        #[arg(long, value_name = "T", value_parser = parse_time, default_value_t = i64::MAX, hide_default_value = true)]
+        until: i64,
+        /// A seal published earlier, in hex: it must be in the chain
+        #[arg(long, value_name = "SEAL")]
+        head: Option<String>,
+    },
+    /// Print the proof of one decision as JSON, or check one without the log.
+    ///
+    /// The proof holds the receipt and the decisions it replaced and that replaced it, their
+    /// inclusion paths, the policy texts they were made under, and the seals to the head:
+    /// checking it needs nothing but SHA-256 (the README shows how).
+    Proof {
+        /// The decision's id
+        #[arg(required_unless_present = "check", conflicts_with = "check")]
+        consent_id: Option<String>,
+        /// Check the proof in FILE against the published head instead
+        #[arg(long, value_name = "FILE", requires = "head")]
+        check: Option<std::path::PathBuf>,
+        /// The published head the proof must lead to (with --check)
+        #[arg(long, value_name = "SEAL", requires = "check")]
+        head: Option<String>,
+    },
+    /// Print the policy texts in force, or one from the archive, or list every fingerprint.
+    Policy {
+        /// A fingerprint from a receipt: its texts from the archive
+        fingerprint: Option<String>,
+        /// Every fingerprint, with its revision, its first and last decisions and its receipts
+        #[arg(long, conflicts_with = "fingerprint")]
+        list: bool,
+        /// For --list: table or json
+        #[arg(long, value_enum, default_value_t = audit::ListFormat::Table, requires = "list")]
+        format: audit::ListFormat,
+        /// The document word for word: the bytes its fingerprint is the SHA-256 of
+        #[arg(long, conflicts_with = "list")]
+        exact: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -138,15 +195,19 @@ pub async fn stats(
 /// How often a long `prune` says how far it got.
 const PRUNE_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// `prune`: deletes the receipts older than `retention_days`, in batches that leave the log
-/// to the server's saves in between, and says how many on stderr (and how far it got every
-/// few seconds of a long run).
-pub async fn prune(store: &Store, retention_days: u32) -> Result<(), String> {
+/// `prune`: seals the finished days, then deletes the receipts of the whole sealed days older
+/// than `retention_days`, in batches that leave the log to the server's saves in between, and
+/// says how many on stderr (and how far it got every few seconds of a long run).
+pub async fn prune(store: &Store, retention_days: u32, grace: i64) -> Result<(), String> {
     let now = crate::date::now() as i64;
+    store
+        .seal_finished_days(now, grace)
+        .await
+        .map_err(|e| e.to_string())?;
     let before = now - i64::from(retention_days) * 86_400;
     let mut said = Instant::now();
     let deleted = store
-        .prune_in_batches(before, PRUNE_BATCH, |deleted| {
+        .prune_sealed(before, now, |deleted| {
             if said.elapsed() >= PRUNE_PROGRESS_EVERY {
                 eprintln!("pruning: {deleted} receipts deleted so far");
                 said = Instant::now();

@@ -55,6 +55,14 @@ pub const fn seconds(min: u32, max: u32) -> Number<Duration> {
     }
 }
 
+pub const fn minutes(min: u32, max: u32) -> Number<Duration> {
+    Number {
+        min,
+        max,
+        make: |n| Duration::from_secs(u64::from(n) * 60),
+    }
+}
+
 impl<T> Kind for Number<T> {
     type Value = T;
     fn parse(&self, text: &str) -> Result<T, Refusal> {

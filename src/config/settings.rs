@@ -3,7 +3,7 @@
 //! start-up log and the README's table all come from that declaration.
 
 use super::keys::{OperatorToken, SecretKey};
-use super::kind::{count, seconds, whole, Keys, Kind, List, Required, Secret, Text};
+use super::kind::{count, minutes, seconds, whole, Keys, Kind, List, Required, Secret, Text};
 use super::origin::Origin;
 use ipnet::IpNet;
 use std::{
@@ -100,7 +100,9 @@ settings! {
         Required(Text { valid: database_url, allowed: "a sqlite:… or postgres://… URL", summary: "`sqlite:…`, `postgres://…` or `postgresql://…`" }),
         "The consent log. The SQLite file (and its folder) is created on first start.";
     receipt_retention_days: u32 = "receipt-retention-days", "1095", whole(1, MAX_RECEIPT_RETENTION_DAYS),
-        "How long `leadistry prune` keeps receipts. Never shorter than `consent-lifetime-days`: proof outlives every decision it proves.";
+        "How long `leadistry prune` keeps receipts. Never shorter than `consent-lifetime-days`: proof outlives every decision it proves. Only whole sealed days are pruned; their seals stay.";
+    seal_grace: Duration = "seal-grace-minutes", "10", minutes(1, 1440),
+        "Minutes after a UTC day ends before it is sealed, so that saves in flight land first. The instances' clocks must agree to within it.";
     saves_per_minute: u32 = "saves-per-minute", "240", whole(1, 60_000),
         "Consent saves one client may make a minute, after a burst of `saves-burst`. Over it: 429 with `Retry-After`, held 250 ms, nothing written.";
     saves_burst: u32 = "saves-burst", "20", whole(1, 10_000),

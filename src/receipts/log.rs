@@ -1,7 +1,7 @@
 //! The log as a save meets it: a bounded queue of receipt writes, each run to its end, and
 //! the readiness probe that says whether the log keeps what it acknowledges.
 
-use super::{policy_fingerprint, Receipt, Store, StoreError};
+use super::{policy_document, policy_fingerprint, Receipt, Store, StoreError};
 use crate::consent::decision::Decision;
 use std::time::{Duration, Instant};
 
@@ -96,15 +96,22 @@ impl ConsentLog {
         ready
     }
 
-    /// Warns when the catalog or the wording changed but the policy revision did not.
-    pub async fn check_revision(&self, revision: u32) {
+    /// At start-up: archives the policy in force (once per fingerprint, whichever instance
+    /// comes first) and warns when it changed but the policy revision did not.
+    pub async fn start(&self, revision: u32) {
+        let document = policy_document();
+        let now = crate::date::now() as i64;
+        match self.store.archive_policy(revision, &document, now).await {
+            Ok(()) => tracing::info!(fingerprint = %self.fingerprint, "policy in force archived"),
+            Err(error) => tracing::warn!(%error, "could not archive the policy in force"),
+        }
         match self.store.newest_fingerprint(revision).await {
             Ok(Some(stored)) if *stored != *self.fingerprint => tracing::warn!(
                 revision,
                 stored = %stored,
                 current = %self.fingerprint,
-                "the cookie catalog or the consent wording changed but policy-revision did not: \
-                 raise it so that visitors are asked again"
+                "the cookie catalog, the consent wording or the Cookie Notice changed but \
+                 policy-revision did not: raise it so that visitors are asked again"
             ),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not compare the policy fingerprint"),

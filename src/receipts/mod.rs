@@ -18,6 +18,6 @@ pub use figures::{Counted, Daily, DAY};
 pub use log::{ConsentLog, RecordError};
 pub use prune::{PRUNE_BATCH, PRUNE_BATCH_TIME};
 pub use receipt::{fingerprint_of, policy_document, policy_fingerprint, Receipt};
-pub use seal::Seal;
+pub use seal::{seal_every, Seal};
 pub use store::{Store, StoreError};
 pub use verify::{DayReport, DayState};

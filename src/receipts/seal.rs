@@ -29,6 +29,18 @@ impl Seal {
     pub fn date(&self) -> String {
         date(self.day)
     }
+
+    /// As `leadistry seal` prints it and `/seals.json` lists it: its day as a date.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "day": self.date(),
+            "receipts": self.receipts,
+            "root": self.root,
+            "seal": self.seal,
+            "sealed_at": self.sealed_at,
+            "pruned_at": self.pruned_at,
+        })
+    }
 }
 
 pub fn date(day: i64) -> String {
@@ -180,4 +192,24 @@ impl Store {
 
 pub(super) fn parse(hex: &str) -> Result<Hash, StoreError> {
     merkle::from_hex(hex).ok_or_else(|| StoreError::NotAHash(hex.to_string()))
+}
+
+/// Seals the finished days now and then every `every`, until the task is dropped; a failure
+/// is logged and tried again at the next.
+pub async fn seal_every(store: Store, every: std::time::Duration, grace: i64) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        match store
+            .seal_finished_days(crate::date::now() as i64, grace)
+            .await
+        {
+            Ok(sealed) => {
+                for seal in sealed {
+                    tracing::info!(day = %seal.date(), receipts = seal.receipts, seal = %seal.seal, "day sealed");
+                }
+            }
+            Err(error) => tracing::error!(%error, "could not seal the finished days; will retry"),
+        }
+    }
 }

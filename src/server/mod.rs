@@ -163,7 +163,7 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
         );
         site.max_connections = affordable.max(1);
     }
-    log.check_revision(site.policy_revision).await;
+    log.start(site.policy_revision).await;
     let state = AppState::new(config.leptos, config.site, keys, log.clone());
     let counters = state.counters.clone();
     let mut app = router(state);
@@ -194,6 +194,12 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
         }
         None => None,
     };
+    // Several instances may seal at once: each day's seal is the same whoever makes it.
+    let sealing = tokio::spawn(crate::receipts::seal_every(
+        log.store.clone(),
+        SEAL_EVERY,
+        site.seal_grace.as_secs() as i64,
+    ));
     let flushing = tokio::spawn(
         counters
             .clone()
@@ -203,6 +209,7 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
     tracing::info!("listening on http://{addr}");
     listener::serve(listener, app, &site, shutdown_signal()).await;
     flushing.abort();
+    sealing.abort();
     if let Some(operator) = operator {
         operator.abort();
     }
@@ -222,6 +229,9 @@ pub async fn serve(config: Config, keys: ConsentKeys, log: ConsentLog) -> std::i
     tracing::info!("shut down");
     Ok(())
 }
+
+/// How often the server looks for finished days to seal.
+const SEAL_EVERY: Duration = Duration::from_secs(60);
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};

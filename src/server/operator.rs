@@ -1,7 +1,7 @@
 //! The operator listener (`operator-addr`, off by default): `/metrics` for Prometheus,
-//! `/healthz` and `/readyz` for a load balancer, and the consent figures of the last 30 days
-//! as a page (`/stats`, chart and table, no script) and as JSON (`/stats.json`). The public
-//! listener has none of these paths.
+//! `/healthz` and `/readyz` for a load balancer, the consent figures of the last 30 days as a
+//! page (`/stats`, chart and table, no script, and the head of the seals) and as JSON
+//! (`/stats.json`), and the seals (`/seals.json`). The public listener has none of these paths.
 
 use crate::config::keys::OperatorToken;
 use crate::receipts::ConsentLog;
@@ -36,6 +36,7 @@ pub fn router(operator: Operator) -> Router {
         .route("/metrics", get(metrics))
         .route("/stats", get(stats_page))
         .route("/stats.json", get(stats_json))
+        .route("/seals.json", get(seals_json))
         .route_layer(middleware::from_fn_with_state(
             operator.clone(),
             require_token,
@@ -148,12 +149,35 @@ async fn stats_json(State(operator): State<Operator>) -> Response {
     }
 }
 
+/// Every seal, newest first: the head to publish, and the chain behind it.
+async fn seals_json(State(log): State<ConsentLog>) -> Response {
+    match log.store.seals().await {
+        Ok(mut seals) => {
+            seals.reverse();
+            let seals: Vec<serde_json::Value> = seals.iter().map(|seal| seal.to_json()).collect();
+            let body = serde_json::to_string_pretty(&seals).unwrap_or_default() + "\n";
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not read the seals");
+            text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the consent log could not be read\n",
+            )
+        }
+    }
+}
+
 async fn stats_page(State(operator): State<Operator>) -> Response {
     let stats = match last_days(&operator).await {
         Ok(stats) => stats,
         Err(response) => return response,
     };
-    let page = stats::page::html(&stats, STATS_DAYS);
+    let head = operator.log.store.head().await.unwrap_or_else(|error| {
+        tracing::error!(%error, "could not read the head of the seals");
+        None
+    });
+    let page = stats::page::html(&stats, STATS_DAYS, head.as_ref());
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     let headers = response.headers_mut();
     headers.insert(

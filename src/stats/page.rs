@@ -6,6 +6,7 @@ use super::chart;
 use super::figures::Figures;
 use super::format::{table_cells, table_headings, TOTAL};
 use super::grouping::Stats;
+use crate::receipts::Seal;
 use http::HeaderValue;
 use leptos::prelude::*;
 
@@ -35,8 +36,8 @@ pub fn content_security_policy() -> HeaderValue {
 }
 
 /// The page of a by-day `Stats` of the last `day_count` days: the chart, then the table with
-/// the newest day first and the total at its foot.
-pub fn html(stats: &Stats, day_count: i64) -> String {
+/// the newest day first and the total at its foot; and the head of the seals, to publish.
+pub fn html(stats: &Stats, day_count: i64, head: Option<&Seal>) -> String {
     let chart = chart::svg(stats, chart::SIZE.0, chart::SIZE.1).unwrap_or_else(|error| {
         tracing::error!(%error, "could not draw the consent chart");
         String::new()
@@ -65,6 +66,7 @@ pub fn html(stats: &Stats, day_count: i64) -> String {
                 <main>
                     <h1>"Consent statistics"</h1>
                     <p>{introduction}<a href="/stats.json">"/stats.json"</a>"."</p>
+                    <p class="head">{head_line(head)}</p>
                     // Plotters' own SVG, inserted as it is: it holds no text from outside.
                     <figure
                         aria-label="Decisions per day, granted and denied, and the opt-in rate"
@@ -85,6 +87,26 @@ pub fn html(stats: &Stats, day_count: i64) -> String {
         </html>
     }
     .to_html()
+}
+
+/// The latest seal, as the operator publishes it each day.
+fn head_line(head: Option<&Seal>) -> impl IntoView {
+    match head {
+        Some(head) => view! {
+            "Latest seal: "
+            {head.date()}
+            ", "
+            {head.receipts}
+            " receipts, seal "
+            <code>{head.seal.clone()}</code>
+            " (every seal: "
+            <a href="/seals.json">"/seals.json"</a>
+            ")."
+        }
+        .into_any(),
+        None => "No day is sealed yet: a day is sealed once it has been over for the grace period."
+            .into_any(),
+    }
 }
 
 /// A row of the table: the period as its heading, then its figures.
@@ -131,7 +153,7 @@ mod tests {
 
     #[test]
     fn the_page_has_the_chart_then_the_table_newest_day_first() {
-        let html = html(&three_days(), 3);
+        let html = html(&three_days(), 3, None);
         assert!(
             html.starts_with("<!DOCTYPE html><html lang=\"en\">"),
             "{html}"
@@ -181,7 +203,7 @@ mod tests {
 
     #[test]
     fn the_policy_names_the_stylesheet_the_page_carries_and_nothing_else() {
-        let html = html(&three_days(), 3);
+        let html = html(&three_days(), 3, None);
         let style = between(&html, "<style>", "</style>");
         assert_eq!(style, STYLE, "the stylesheet as written, not escaped");
         let policy = content_security_policy();
@@ -195,7 +217,7 @@ mod tests {
     fn the_table_escapes_its_text() {
         let mut stats = three_days();
         stats.rows[0].period = "<b>&".into();
-        let html = html(&stats, 3);
+        let html = html(&stats, 3, None);
         assert!(
             html.contains("<th scope=\"row\">&lt;b&gt;&amp;</th>"),
             "{html}"
@@ -205,7 +227,7 @@ mod tests {
     #[test]
     fn a_page_without_days_has_an_empty_body_and_the_total() {
         let stats = group(&[], &[], Days { since: 0, until: 1 }, By::Day, 0);
-        let html = html(&stats, 3);
+        let html = html(&stats, 3, None);
         let body = between(&html, "<tbody>", "</tbody>");
         assert!(!body.contains("<tr>"), "{body}");
         assert!(html.contains("<tfoot><tr><th scope=\"row\">total</th>"));
