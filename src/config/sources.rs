@@ -33,6 +33,7 @@ pub struct InForce {
 }
 
 /// `[leadistry]` as written in the file, and the environment over it.
+// By hand rather than figment: no shorter with it, and slower to build (bench/figment-build.sh).
 pub struct Sources<'a> {
     file_name: String,
     table: toml::Table,
