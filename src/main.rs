@@ -57,7 +57,7 @@ async fn run(command: leadistry::cli::Command) -> Result<(), Failure> {
     };
 
     async fn open_log(config: &Config) -> Result<Store, Failure> {
-        Store::connect(&config.site.database_url)
+        Store::connect(config.site.database_url.as_str())
             .await
             .map_err(Failure::other)
     }

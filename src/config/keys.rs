@@ -1,6 +1,7 @@
 //! The keys that sign consent cookies: whoever can set a cookie for the site (a sibling
 //! subdomain, another port of the host) cannot make one the server accepts without them.
 
+use super::database::DatabaseUrl;
 use base64::{
     engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD},
     Engine,
@@ -101,39 +102,18 @@ impl ConsentKeys {
 /// readable by the owner only), or, for a log in memory, one that lives as long as the
 /// process. A PostgreSQL log may be shared by several instances, which need one key: that
 /// one must be configured.
-pub fn default_key(database_url: &str) -> Result<SecretKey, String> {
-    if database_url.starts_with("postgres") {
+pub fn default_key(database_url: &DatabaseUrl) -> Result<SecretKey, String> {
+    if !database_url.is_sqlite() {
         return Err(
             "the consent log is PostgreSQL, which several instances may share: set the same \
              key on every instance (consent-key or LEADISTRY_CONSENT_KEY)"
                 .into(),
         );
     }
-    match sqlite_folder(database_url) {
+    match database_url.sqlite_folder() {
         None => SecretKey::generate(),
         Some(folder) => key_file(&folder.join(KEY_FILE)),
     }
-}
-
-/// The folder of a SQLite file URL (`.` for a bare file name); `None` for a database in
-/// memory or one that is not SQLite.
-pub fn sqlite_folder(url: &str) -> Option<std::path::PathBuf> {
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
-        return None;
-    }
-    Some(
-        Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_path_buf(),
-    )
 }
 
 fn key_file(path: &Path) -> Result<SecretKey, String> {
@@ -205,6 +185,7 @@ mod tests {
         let folder = std::env::temp_dir().join(format!("leadistry-keys-{}", std::process::id()));
         let _ = fs::remove_dir_all(&folder);
         let url = format!("sqlite://{}/log.sqlite?mode=rwc", folder.display());
+        let url = DatabaseUrl::parse(&url).unwrap();
         let first = default_key(&url).unwrap();
         let file = folder.join(KEY_FILE);
         assert_eq!(
@@ -219,9 +200,10 @@ mod tests {
         fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
         assert!(default_key(&url).unwrap_err().contains("chmod 600"));
         fs::remove_dir_all(&folder).unwrap();
-        assert!(default_key("postgres://u:p@db/x")
+        let postgres = DatabaseUrl::parse("postgres://u:p@db/x").unwrap();
+        assert!(default_key(&postgres)
             .unwrap_err()
             .contains("LEADISTRY_CONSENT_KEY"));
-        assert!(default_key("sqlite::memory:").is_ok());
+        assert!(default_key(&DatabaseUrl::parse("sqlite::memory:").unwrap()).is_ok());
     }
 }

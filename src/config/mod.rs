@@ -5,6 +5,7 @@
 //! it). The site's own settings, `[leadistry]`, are declared once in `settings`; `sources`
 //! reads them from the file with the environment over it and knows where each came from.
 
+pub mod database;
 pub mod keys;
 pub mod kind;
 pub mod origin;
@@ -192,7 +193,7 @@ output-name = "leadistry"
         assert!(s.is_trusted_proxy("10.1.2.3".parse().unwrap()));
         assert!(!s.is_trusted_proxy("192.168.1.1".parse().unwrap()));
         assert_eq!(s.content_dir, PathBuf::from("docs"));
-        assert_eq!(s.database_url, "postgres://u:p@db/leadistry");
+        assert_eq!(s.database_url.as_str(), "postgres://u:p@db/leadistry");
         assert_eq!(s.receipt_retention_days, 400);
         assert_eq!(s.saves_per_minute, 60);
         assert_eq!(s.header_read_timeout, Duration::from_secs(5));
@@ -233,7 +234,7 @@ output-name = "leadistry"
         assert!(!s.secure(), "development serves plain http");
         assert!(s.consent_key.is_empty(), "made beside the log at start-up");
         assert!(s.trusted_proxies.is_empty());
-        assert!(s.database_url.starts_with("sqlite://"));
+        assert!(s.database_url.as_str().starts_with("sqlite://"));
         assert_eq!(s.receipt_retention_days, 1095);
         assert_eq!(s.header_read_timeout, Duration::from_secs(10));
         assert_eq!(s.shutdown_timeout, Duration::from_secs(10));

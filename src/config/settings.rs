@@ -2,6 +2,7 @@
 //! allows and its meaning, in `settings!`. The loader, its errors, `leadistry config`, the
 //! start-up log and the README's table all come from that declaration.
 
+use super::database::DatabaseUrl;
 use super::keys::{OperatorToken, SecretKey};
 use super::kind::{count, minutes, seconds, whole, Keys, Kind, List, Required, Secret, Text};
 use super::origin::Origin;
@@ -96,8 +97,8 @@ settings! {
         "Proxies whose `X-Forwarded-For` names the client, for the rate limit. Anyone else's forwarded header is ignored.";
     content_dir: PathBuf = "content-dir", "content", Required(Text { valid: |path| Some(PathBuf::from(path)), allowed: "the path of a folder", summary: "an existing folder" }),
         "Where `privacy.md`, `terms.md` and `acceptable-use.md` live.";
-    database_url: String = "database-url", "sqlite://data/consent-receipts.sqlite?mode=rwc",
-        Required(Text { valid: database_url, allowed: "a sqlite:… or postgres://… URL", summary: "`sqlite:…`, `postgres://…` or `postgresql://…`" }),
+    database_url: DatabaseUrl = "database-url", "sqlite://data/consent-receipts.sqlite?mode=rwc",
+        Required(Text { valid: DatabaseUrl::parse, allowed: "a sqlite:… or postgres://… URL", summary: "`sqlite:…`, `postgres://…` or `postgresql://…`" }),
         "The consent log. The SQLite file (and its folder) is created on first start.";
     receipt_retention_days: u32 = "receipt-retention-days", "1095", whole(1, MAX_RECEIPT_RETENTION_DAYS),
         "How long `leadistry prune` keeps receipts. Never shorter than `consent-lifetime-days`: proof outlives every decision it proves. Only whole sealed days are pruned; their seals stay.";
@@ -156,13 +157,6 @@ fn clarity_id(text: &str) -> Option<String> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     ok.then(|| text.to_string())
-}
-
-fn database_url(text: &str) -> Option<String> {
-    ["sqlite:", "postgres://", "postgresql://"]
-        .iter()
-        .any(|scheme| text.starts_with(scheme))
-        .then(|| text.to_string())
 }
 
 fn domain(text: &str) -> Option<String> {

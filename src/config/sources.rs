@@ -242,7 +242,7 @@ database-url = "postgres://u:p@db/leadistry"
         assert_eq!(s.consent_previous_keys.len(), 2);
         assert!(s.trusted_proxies[0].contains(&"::1".parse::<IpAddr>().unwrap()));
         assert_eq!(s.consent_lifetime_days, 90);
-        assert_eq!(s.database_url, "sqlite::memory:");
+        assert_eq!(s.database_url.as_str(), "sqlite::memory:");
     }
 
     #[test]
@@ -256,7 +256,7 @@ database-url = "postgres://u:p@db/leadistry"
         )
         .unwrap();
         assert_eq!(s.consent_lifetime_days, 182);
-        assert!(s.database_url.starts_with("sqlite://"));
+        assert!(s.database_url.as_str().starts_with("sqlite://"));
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! whose connection is closed when anything in it fails.
 
 use super::{figures::slot_of, figures::DAY, receipt::grants_analytics, Receipt};
+use crate::config::database::DatabaseUrl;
 use futures_util::future::BoxFuture;
-use sqlx::{any::AnyPoolOptions, sqlite::SqliteConnectOptions, AnyConnection, AnyPool, Connection};
+use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Connection};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -32,6 +33,8 @@ pub enum StoreError {
     },
     #[error("consent log: {0:?} is not a SHA-256 hash in hex")]
     NotAHash(String),
+    #[error("consent log: {0:?} is not a sqlite: or postgres:// URL")]
+    NotALog(String),
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
@@ -58,9 +61,11 @@ impl Store {
     /// Connects (creating a SQLite file if needed) and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let sqlite = url.starts_with("sqlite:");
-        if sqlite {
-            create_parent_folder(url);
+        let parsed = DatabaseUrl::parse(url).ok_or_else(|| StoreError::NotALog(url.into()))?;
+        let sqlite = parsed.is_sqlite();
+        // `sqlite://data/x.sqlite?mode=rwc` needs `data/` to exist.
+        if let Some(folder) = parsed.sqlite_folder() {
+            let _ = std::fs::create_dir_all(folder);
         }
         let pool = AnyPoolOptions::new()
             // SQLite has one writer: one connection queues writes instead of failing them.
@@ -69,22 +74,11 @@ impl Store {
             .after_connect(move |conn, _| Box::pin(prepare(conn, sqlite)))
             .connect(url)
             .await?;
-        // A log in memory has no file (sqlx names it nonetheless): it is seen only through
-        // the pool's one connection.
-        let sqlite_file = match sqlite {
-            true => Some(
-                url.parse::<SqliteConnectOptions>()?
-                    .get_filename()
-                    .to_owned(),
-            )
-            .filter(|file| file.is_file()),
-            false => None,
-        };
         let store = Self {
             pool,
             url: url.into(),
             sqlite,
-            sqlite_file,
+            sqlite_file: parsed.sqlite_file().map(PathBuf::from),
             instance: i64::from_ne_bytes(getrandom::u64().unwrap_or_default().to_ne_bytes()),
         };
         if store.in_memory() {
@@ -276,13 +270,6 @@ async fn insert(connection: &mut AnyConnection, receipt: Receipt) -> Result<(), 
     .execute(&mut *connection)
     .await?;
     Ok(())
-}
-
-/// `sqlite://data/x.sqlite?mode=rwc` needs `data/` to exist.
-fn create_parent_folder(url: &str) {
-    if let Some(folder) = crate::config::keys::sqlite_folder(url) {
-        let _ = std::fs::create_dir_all(folder);
-    }
 }
 
 #[cfg(test)]
