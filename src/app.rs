@@ -41,7 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 // Before a linked stylesheet: a script after it would wait for it, and so
                 // would the rest of the page.
-                // Inline, named by its hash in the page's policy (`server::headers`).
+                // Inline, named by its hash in the page's policy (`csp`).
                 <script>{assets.as_ref().map(|a| a.loader.clone())}</script>
                 {assets
                     .map(|a| match a.stylesheet {

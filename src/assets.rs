@@ -20,7 +20,7 @@ pub struct Assets {
 }
 
 /// The stylesheet is inlined: a request for it would hold the first paint back by a round
-/// trip (the browser bench in the README measures it). While `cargo leptos watch`
+/// trip (the browser bench measures it: docs/benchmarks.md). While `cargo leptos watch`
 /// serves the site it is linked, so that its live reload can swap it.
 #[derive(Clone)]
 pub enum Stylesheet {

@@ -109,7 +109,7 @@
   }
 
   // Clarity's loader, as the save's answer carries it once analytics is granted (no page
-  // carries it before); the islands do not run it again (`analytics::loader::run`).
+  // carries it before); the islands do not run it again (`analytics::run`).
   function loadClarity(loader) {
     if (!loader || document.getElementById("clarity-early")) return;
     const script = document.createElement("script");

@@ -1,5 +1,7 @@
+//! The server binary: parses the command line and runs the command (`serve` by default).
+
 // Server rendering allocates many small strings per page; mimalloc serves them faster than
-// glibc's allocator (see the server bench in the README).
+// glibc's allocator (the server bench, docs/benchmarks.md).
 #[cfg(feature = "ssr")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

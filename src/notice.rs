@@ -42,7 +42,7 @@ pub struct Related {
     pub end: &'static str,
 }
 
-pub static NOTICE: Notice = Notice {
+pub const NOTICE: Notice = Notice {
     title: "Cookie Notice",
     updated: "Last updated: March 2026.",
     opening: Section {

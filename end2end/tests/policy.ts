@@ -1,9 +1,10 @@
 // The policy fingerprint a receipt must carry, worked out here from the policy's sources, as
 // an auditor would: not asked of the server, whose answer it checks.
 //
-// The README's recipe (and `receipts::policy_fingerprint`): SHA-256, in hex, of
-// `{"catalog": CATALOG, "wording": WORDING}` as serde_json writes it: the constants of
-// `src/catalog.rs` and `src/wording.rs`, each struct an object of its fields by name, an enum
+// The README's ("Proof an auditor can check", and `receipts::policy_document`): SHA-256, in
+// hex, of `{"catalog": CATALOG, "notice": NOTICE, "wording": WORDING}` as serde_json writes
+// it: the constants of `src/catalog.rs`, `src/notice.rs` and `src/wording.rs`, each struct an
+// object of its fields by name, an enum
 // variant by its serde name, object keys in sorted order (serde_json's map without
 // `preserve_order`), no spaces. A source this reader cannot follow (a serde attribute it does
 // not know, say) makes it throw rather than guess.
@@ -13,12 +14,16 @@ import path from 'node:path';
 
 type Value = string | number | boolean | Value[] | { [key: string]: Value };
 
-const SOURCES = ['catalog.rs', 'wording.rs'].map((file) => path.resolve(__dirname, '..', '..', 'src', file));
+const SOURCES = ['catalog.rs', 'notice.rs', 'wording.rs'].map((file) => path.resolve(__dirname, '..', '..', 'src', file));
 
-/** The fingerprint of the catalog and wording in this checkout's sources. */
+/** The fingerprint of the catalog, the notice and the wording in this checkout's sources. */
 export function policyFingerprint(): string {
   const source = SOURCES.map((file) => fs.readFileSync(file, 'utf8')).join('\n');
-  const policy = { catalog: constant(source, 'CATALOG'), wording: constant(source, 'WORDING') };
+  const policy = {
+    catalog: constant(source, 'CATALOG'),
+    notice: constant(source, 'NOTICE'),
+    wording: constant(source, 'WORDING'),
+  };
   return createHash('sha256').update(JSON.stringify(sorted(policy))).digest('hex');
 }
 

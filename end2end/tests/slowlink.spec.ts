@@ -14,7 +14,7 @@ import {
 import type { Page } from '@playwright/test';
 
 // A slow phone on a slow network, as Chromium's DevTools protocol makes one: 400 ms
-// round-trip, 400 kbit/s each way, the processor 4× slower. Targets of the README's
+// round-trip, 400 kbit/s each way, the processor 4× slower. Targets of docs/benchmarks.md's
 // "Early clicks on a slow link".
 const SLOW = { latency: 400, downloadThroughput: 50_000, uploadThroughput: 50_000 };
 

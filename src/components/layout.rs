@@ -1,3 +1,5 @@
+//! The site's header and footer, around every page; the footer holds "Cookie Settings".
+
 use super::consent::settings::{CookieSettingsLink, GpcNotice};
 use leptos::prelude::*;
 use leptos_router::components::A;

@@ -29,7 +29,8 @@ impl Store {
     /// by time, then by id byte for byte (PostgreSQL's own collation might not be).
     ///
     /// A SQLite file is read with SQLite's own library on a thread of its own: sqlx's driver
-    /// hands each row over from its worker thread on its own, at five times SQLite's time.
+    /// hands each row over from its worker thread on its own, much slower (docs/benchmarks.md,
+    /// hand-written code).
     pub(super) fn written(
         &self,
         since: i64,

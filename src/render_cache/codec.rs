@@ -5,7 +5,8 @@ use super::negotiation::Encoding;
 use std::io::Read;
 
 /// `page` in Brotli, as the compression layer makes it (quality 4), with a window no larger
-/// than the page: the default 4 MiB one is slower on a page (measured in d80acd5).
+/// than the page: the default 4 MiB one is slower on a page (docs/benchmarks.md, hand-written
+/// code).
 pub fn brotli(page: &[u8]) -> std::io::Result<Vec<u8>> {
     let lgwin = (usize::BITS - page.len().leading_zeros()).clamp(10, 22) as i32;
     let params = brotli::enc::BrotliEncoderParams {

@@ -4,9 +4,8 @@
 //!
 //! A gzip page is spliced: each deflated text ends on a byte boundary (a sync flush), each
 //! hole goes in as a stored block, and an empty final block closes the stream (RFC 1951
-//! §3.2.4); the CRC is taken over the filled page. Measured on `/` (20.7 KB): gzip level 6 of
-//! each page took 576 µs and Brotli at quality 4 806 µs; spliced, a decided `/` is served at
-//! 20.2k requests/s against 2.5k with Brotli, at 7,799 bytes against Brotli's 7,338.
+//! §3.2.4); the CRC is taken over the filled page. Splicing instead of compressing each page
+//! is what the server bench measures (docs/benchmarks.md, Server).
 
 use crate::consent::{
     decision::Decision,

@@ -1,3 +1,5 @@
+//! `/cookie-notice`: the Cookie Notice, word for word from `notice::NOTICE`.
+
 use crate::catalog::CATALOG;
 use crate::components::layout::RELATED;
 use crate::notice::{Section, NOTICE};

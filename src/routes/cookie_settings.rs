@@ -1,3 +1,5 @@
+//! `/cookie-settings`: the preferences as a page, where "Cookie Settings" leads without JavaScript.
+
 use crate::components::consent::{form::ErrorNote, settings::SettingsPanel};
 use crate::consent::server::save_failure;
 use crate::wording::WORDING;

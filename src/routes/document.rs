@@ -1,3 +1,5 @@
+//! The operator's documents (privacy, terms, acceptable use), rendered from `content/`.
+
 use crate::content;
 use leptos::prelude::*;
 use leptos_meta::Title;

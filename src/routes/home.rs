@@ -1,3 +1,5 @@
+//! `/`: the home page.
+
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 

@@ -1,3 +1,5 @@
+//! The page for a path the site does not have, answered 404 inside the layout.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -29,7 +29,7 @@ use tower_http::{
 
 /// What page renders and server functions read from the reactive context: the application
 /// state; and an empty nonce in place of the random one leptos_axum provides for each render:
-/// the policy names the inline scripts by hash (`headers`), and a page must be the same for
+/// the policy names the inline scripts by hash (`csp`), and a page must be the same for
 /// every visitor of its class.
 fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let state = state.clone();

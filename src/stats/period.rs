@@ -27,7 +27,7 @@ impl By {
     }
 }
 
-/// A period as it sorts: time in order, methods in the order the README lists them.
+/// A period as it sorts: time in order, methods in the order docs/operations.md lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Period {
     Day(Date),

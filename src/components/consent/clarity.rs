@@ -22,7 +22,7 @@ pub fn Clarity() -> impl IntoView {
     });
     consent.initial().clarity_to_load().map(|id| {
         view! {
-            // Named by its hash in the page's policy (`server::headers`).
+            // Named by its hash in the page's policy (`csp`).
             <script id=ELEMENT_ID>
                 {loader(&id)}
             </script>
@@ -65,7 +65,7 @@ fn withdraw() {
 fn cookie_domains(host: &str) -> Vec<String> {
     let mut domains = vec![String::new()];
     // No top-level domain is numeric, and only IPv6 addresses hold colons: std's address
-    // parser would cost the bundle 3 KB to say the same.
+    // parser would say the same at a cost to the bundle (docs/benchmarks.md, hand-written code).
     let is_ip = host.contains(':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     if !is_ip {
         let labels: Vec<&str> = host.split('.').collect();

@@ -231,7 +231,7 @@ mod browser {
         Ok(window().fetch_with_str_and_init(SaveConsent::PATH, &init))
     }
 
-    /// The state the server function's answer (`api::Saved`, parsed by the browser) says.
+    /// The state the server function's answer (`save::Saved`, parsed by the browser) says.
     pub async fn receive(sent: js_sys::Promise) -> Result<ConsentState, String> {
         let fail = |e: JsValue| format!("{e:?}");
         let response: web_sys::Response =
@@ -256,7 +256,7 @@ mod browser {
         Some(save)
     }
 
-    /// The state a save's answer (`api::Saved`, parsed by the browser) says.
+    /// The state a save's answer (`save::Saved`, parsed by the browser) says.
     pub fn answer(answer: Result<JsValue, JsValue>) -> Result<ConsentState, String> {
         let answer = answer.map_err(|e| format!("{e:?}"))?;
         // The decision in its cookie text, read with the codec that reads `<body>`'s.

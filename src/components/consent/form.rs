@@ -10,7 +10,7 @@ use leptos::{prelude::*, server_fn::ServerFn};
 /// A consent form. It posts to the server function as a plain form, which works before and
 /// without JavaScript; once hydrated, a submit posts the same fields with `fetch`
 /// (`Consent::submit`). Leptos' `ActionForm` would do that too, but its generic form decoder
-/// cost 26 KB of gzipped WASM.
+/// weighs on the bundle (docs/benchmarks.md, hand-written code).
 #[component]
 pub fn ChoiceForm(source: Source, children: Children) -> impl IntoView {
     let consent = use_consent();
