@@ -16,6 +16,7 @@ body{margin:0;background:Canvas;color:CanvasText}\
 main{max-width:1200px;margin:0 auto;padding:24px}\
 h1{font-size:1.5rem;margin:0 0 4px}\
 p{margin:0 0 16px;color:GrayText}\
+code{overflow-wrap:anywhere}\
 figure{margin:0 0 24px;overflow-x:auto}\
 figure svg{background:#fff;border-radius:8px;min-width:640px;max-width:100%;height:auto}\
 .table{overflow-x:auto}\
@@ -97,7 +98,7 @@ fn head_line(head: Option<&Seal>) -> impl IntoView {
             {head.date()}
             ", "
             {head.receipts}
-            " receipts, seal "
+            {if head.receipts == 1 { " receipt, seal " } else { " receipts, seal " }}
             <code>{head.seal.clone()}</code>
             " (every seal: "
             <a href="/seals.json">"/seals.json"</a>
