@@ -504,16 +504,7 @@ fn the_policy_names_each_inline_script_and_style_of_every_page_by_hash_and_no_no
         request
     };
     run(async {
-        let pages = [
-            "/",
-            "/cookie-notice",
-            "/cookie-settings",
-            "/privacy",
-            "/terms",
-        ];
-        let pages = pages
-            .into_iter()
-            .chain(["/acceptable-use", "/no-such-page"]);
+        let pages = common::EVERY_PAGE.into_iter();
         for (path, cookies, signal) in pages.flat_map(|path| {
             [
                 (path, undecided.clone(), false),

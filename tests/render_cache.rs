@@ -411,16 +411,7 @@ fn concurrent_visitors_of_one_class_share_every_byte_but_their_own_texts() {
         }
         own
     };
-    let pages = [
-        "/",
-        "/cookie-notice",
-        "/cookie-settings",
-        "/privacy",
-        "/terms",
-    ];
-    let pages = pages
-        .into_iter()
-        .chain(["/acceptable-use", "/no-such-page"]);
+    let pages = common::EVERY_PAGE.into_iter();
     let encodings = ["gzip", "br", "identity"];
     let mut requests = Vec::new();
     for round in 0.. {

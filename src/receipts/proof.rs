@@ -143,24 +143,18 @@ impl Store {
     }
 
     async fn receipt(&self, consent_id: &str) -> Result<Option<Receipt>, StoreError> {
-        let receipt = sqlx::query_as(
-            "SELECT consent_id, decided_at, policy_revision, policy_fingerprint, choices, \
-             method, replaces FROM consent_receipts WHERE consent_id = $1",
-        )
-        .bind(consent_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let receipt = sqlx::query_as(&format!("{RECEIPTS} WHERE consent_id = $1"))
+            .bind(consent_id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(receipt)
     }
 
     async fn replacing(&self, consent_id: &str) -> Result<Vec<Receipt>, StoreError> {
-        let receipts = sqlx::query_as(
-            "SELECT consent_id, decided_at, policy_revision, policy_fingerprint, choices, \
-             method, replaces FROM consent_receipts WHERE replaces = $1",
-        )
-        .bind(consent_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let receipts = sqlx::query_as(&format!("{RECEIPTS} WHERE replaces = $1"))
+            .bind(consent_id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(receipts)
     }
 
@@ -172,6 +166,10 @@ impl Store {
             .await
     }
 }
+
+/// Receipts as `Receipt` reads them.
+const RECEIPTS: &str = "SELECT consent_id, decided_at, policy_revision, policy_fingerprint, \
+    choices, method, replaces FROM consent_receipts";
 
 /// Checks a proof against `head`, the seal an auditor holds: every step with SHA-256 alone.
 /// Returns what does not hold, if anything.

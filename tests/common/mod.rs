@@ -29,6 +29,17 @@ pub static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 });
 
 pub const HOST: &str = "127.0.0.1:3000";
+
+/// The site's pages, and a path it does not have (its 404 page, inside the layout).
+pub const EVERY_PAGE: [&str; 7] = [
+    "/",
+    "/cookie-notice",
+    "/cookie-settings",
+    "/privacy",
+    "/terms",
+    "/acceptable-use",
+    "/no-such-page",
+];
 pub const SITE: &str = "http://127.0.0.1:3000";
 
 pub fn content() -> PathBuf {
