@@ -39,13 +39,6 @@ impl Method {
         })
     }
 
-    /// The method a label names.
-    pub fn from_label(label: &str) -> Option<Self> {
-        [Method::Banner, Method::Settings, Method::Form]
-            .into_iter()
-            .find(|method| method.label() == label)
-    }
-
     pub const fn label(self) -> &'static str {
         match self {
             Method::Banner => "banner",
@@ -132,12 +125,8 @@ impl FromStr for Decision {
         let [version, revision, decided_at, id, analytics, method] = fields[..] else {
             return Err(MalformedDecision);
         };
-        let number = |text: &str| -> Option<u64> {
-            (!text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| text.parse().ok())
-                .flatten()
-        };
-        if number(version) != Some(u64::from(FORMAT_VERSION)) || id.len() != 32 {
+        let number = |text: &str| text.parse::<u64>().ok();
+        if number(version) != Some(u64::from(FORMAT_VERSION)) {
             return Err(MalformedDecision);
         }
         let decision = Decision {
@@ -153,7 +142,7 @@ impl FromStr for Decision {
             },
             method: Method::from_code(method).ok_or(MalformedDecision)?,
         };
-        // Reject non-canonical spellings (leading zeros, upper-case hex, a `+` sign).
+        // Only the text `Display` writes: no leading zeros, `+` sign, upper-case or short id.
         if decision.to_string() != s {
             return Err(MalformedDecision);
         }
