@@ -352,6 +352,19 @@ mod tests {
             ..sample()
         };
         assert!(RULES.evaluate(Some(&skewed.to_string()), NOW).is_ok());
+        let at_the_edge = Decision {
+            decided_at: NOW + MAX_CLOCK_SKEW_SECS,
+            ..sample()
+        };
+        assert!(RULES.evaluate(Some(&at_the_edge.to_string()), NOW).is_ok());
+        let past_it = Decision {
+            decided_at: NOW + MAX_CLOCK_SKEW_SECS + 1,
+            ..sample()
+        };
+        assert_eq!(
+            RULES.evaluate(Some(&past_it.to_string()), NOW),
+            Err(NoDecision::Malformed)
+        );
         let future = Decision {
             decided_at: NOW + 3600,
             ..sample()

@@ -171,6 +171,16 @@ pub fn parse_choice(
 mod tests {
     use super::*;
 
+    /// The toggle's name the views render is the field the form reads.
+    #[test]
+    fn a_categorys_toggle_is_the_field_the_form_reads() {
+        assert_eq!(category_field(Category::Analytics), "categories[analytics]");
+        let name = category_field(Category::Analytics);
+        let (field, key) = name.trim_end_matches(']').split_once('[').unwrap();
+        assert_eq!(field, CATEGORIES);
+        assert!(CATALOG.iter().any(|c| c.category.key() == key));
+    }
+
     fn categories(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
             .iter()

@@ -166,4 +166,26 @@ mod tests {
         assert_eq!(receipt.replaces, "00000000-0000-0000-0000-000000000abc");
         assert!(receipt.grants_analytics());
     }
+
+    /// What a seal hashes: the export line, and its leaf as Python's hashlib makes it
+    /// (`hashlib.sha256(b"\x00" + line).hexdigest()`).
+    #[test]
+    fn a_receipts_canonical_bytes_are_its_export_line_and_its_leaf_their_hash() {
+        let decision = Decision {
+            revision: 4,
+            decided_at: 1_764_390_000,
+            id: ConsentId(0xabc),
+            analytics: false,
+            method: Method::Form,
+        };
+        let receipt = Receipt::of(&decision, "f00d", None);
+        assert_eq!(
+            String::from_utf8(receipt.canonical()).unwrap(),
+            r#"{"consent_id":"00000000-0000-0000-0000-000000000abc","decided_at":1764390000,"policy_revision":4,"policy_fingerprint":"f00d","choices":"{\"analytics\":\"denied\",\"essential\":\"granted\"}","method":"form","replaces":""}"#
+        );
+        assert_eq!(
+            super::super::merkle::hex(&receipt.leaf()),
+            "f1352b7532d844849bb12815ef674f03d89700881a4420ed16572c263e30b957"
+        );
+    }
 }

@@ -137,7 +137,16 @@ mod tests {
             method: Method::Settings,
         };
         let css = "body{margin:0;color:#222}".repeat(400);
+        // Text that does not compress: deflated, it outgrows the first buffer.
+        let mut seed = 7u32;
+        let noise: String = (0..20_000)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                char::from(b'!' + (seed >> 16) as u8 % 90)
+            })
+            .collect();
         for page in [
+            format!("<p>{noise}</p><code>\u{1}2\u{1}</code>{noise}"),
             format!("<head><style>{css}</style></head><body data-d=\"\u{1}0\u{1}\"><p>\u{1}1\u{1} \u{1}2\u{1}</p></body>"),
             "\u{1}2\u{1}".to_string(),
             "no holes".to_string(),
@@ -153,5 +162,18 @@ mod tests {
         }
         let template = Template::new(b"a\x011\x01b").unwrap();
         assert_eq!(template.plain(&decision), b"a2026-12-02b");
+    }
+
+    /// The weight the cache gives a template: its texts kept plain and deflated, no more.
+    #[test]
+    fn a_templates_size_is_its_texts_plain_and_deflated() {
+        let text = "<p>Every inbound lead, to the right person.</p>".repeat(200);
+        let page = format!("{text}\u{1}2\u{1}{text}");
+        let template = Template::new(page.as_bytes()).unwrap();
+        let plain = 2 * text.len();
+        // Deflated, the repeated text is a small part of it.
+        assert!(template.size() > plain, "{}", template.size());
+        assert!(template.size() < plain + plain / 4, "{}", template.size());
+        assert_eq!(Template::new(b"").unwrap().size(), 0);
     }
 }
