@@ -212,25 +212,27 @@ fn the_server_seals_finished_days_and_serves_them_on_the_operator_listener() {
     let mut command = server_on(port, &database);
     command.env("LEADISTRY_OPERATOR_ADDR", format!("127.0.0.1:{operator}"));
     let _server = start(command, port);
-    // The server seals at start: wait for the head (a deadline, not a sleep).
+    // The server seals at start, one day after another: wait until yesterday is sealed (a
+    // deadline, not a sleep).
+    let yesterday = leadistry::date::utc_date(noon(1) as u64);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let seals = loop {
         let answer = ureq_get(operator, "/seals.json");
         let seals: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
-        if seals.as_array().is_some_and(|s| !s.is_empty()) {
+        if seals[0]["day"] == yesterday.as_str() {
             break seals;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no seal in 20 s: {answer}"
+            "yesterday not sealed in 20 s: {answer}"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     let seals = seals.as_array().unwrap();
     assert_eq!(seals.len(), 5, "5 days ago to yesterday: {seals:?}");
     assert_eq!(
-        seals[0]["day"],
-        leadistry::date::utc_date(noon(1) as u64),
+        seals[4]["day"],
+        leadistry::date::utc_date(noon(5) as u64),
         "newest first"
     );
     let stats = ureq_get(operator, "/stats");
