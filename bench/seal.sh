@@ -98,9 +98,12 @@ fresh_log() {
   echo "$url"
 }
 
+# The file of a SQLite URL, without its query.
+sqlite_file() { local file=${1#sqlite://}; echo "${file%%\?*}"; }
+
 generate() { # backend url count first days
   case $1 in
-    sqlite) sqlite_generate "${2#sqlite://}" "$3" "$4" "$5" ;;
+    sqlite) sqlite_generate "$(sqlite_file "$2")" "$3" "$4" "$5" ;;
     postgres) postgres_generate "$2" "$3" "$4" "$5" ;;
   esac
 }
@@ -128,7 +131,7 @@ run() {
     touch "$work/stop"; wait $!
     rm -f "$work/stop"
     case $backend in
-      sqlite) sqlite3 "${url#sqlite://}" 'DELETE FROM consent_seals' ;;
+      sqlite) sqlite3 "$(sqlite_file "$url")" 'DELETE FROM consent_seals' ;;
       postgres) psql -q "$url" -c 'DELETE FROM consent_seals' ;;
     esac
     saves "$work/stop" "$work/b.txt" &

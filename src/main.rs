@@ -33,14 +33,31 @@ impl Failure {
 }
 
 #[cfg(feature = "ssr")]
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     use clap::Parser;
-    use leadistry::cli::Cli;
+    use leadistry::cli::{Cli, Command};
     use std::process::ExitCode;
 
     let command = Cli::parse().command.unwrap_or_default();
-    match run(command).await {
+    // Commands that read the whole log (sealing writes one row a day) give way to a site
+    // serving on the same machine; set before the runtime starts, so its threads inherit it.
+    if matches!(
+        command,
+        Command::Export { .. }
+            | Command::Stats { .. }
+            | Command::Verify { .. }
+            | Command::Seal { .. }
+    ) {
+        leadistry::receipts::give_way();
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("leadistry: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("leadistry: {}", failure.message);

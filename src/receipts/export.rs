@@ -62,8 +62,19 @@ impl Store {
     }
 }
 
+/// Lowers the calling thread's CPU priority to the lowest (nice 19; threads it starts inherit
+/// it): reading a whole day or the whole log then gives way to the site's saves on a busy
+/// machine instead of lengthening their tail (bench/seal.sh, docs/benchmarks.md).
+pub fn give_way() {
+    // SAFETY: setpriority only changes a nice value: on Linux, the calling thread's.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+    }
+}
+
 /// Receipts as `select` reads them from the SQLite file, read by SQLite's own library on a
-/// blocking thread and handed over a batch at a time. Dropping the stream stops the reading.
+/// thread of its own that gives way to the site, and handed over a batch at a time. Dropping
+/// the stream stops the reading.
 fn sqlite_receipts(
     file: PathBuf,
     select: &'static str,
@@ -72,8 +83,11 @@ fn sqlite_receipts(
 ) -> impl Stream<Item = Result<Written, StoreError>> + Send + 'static {
     const BATCH: usize = 1024;
     let (sender, batches) = tokio::sync::mpsc::channel::<Result<Vec<Written>, StoreError>>(4);
-    tokio::task::spawn_blocking(move || {
+    // Not tokio's blocking pool: its threads are reused, and would keep the low priority.
+    let reader = std::thread::Builder::new().name("log-reader".into());
+    let started = reader.spawn(move || {
         use rusqlite::{Connection, OpenFlags};
+        give_way();
         let read = || -> Result<(), StoreError> {
             let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
             let connection = Connection::open_with_flags(&file, flags)?;
@@ -112,10 +126,38 @@ fn sqlite_receipts(
             let _ = sender.blocking_send(Err(error));
         }
     });
+    if let Err(error) = started {
+        tracing::error!(%error, "could not start a thread to read the consent log");
+    }
     futures_util::stream::unfold(batches, |mut batches| async move {
         let batch = batches.recv().await?;
         Some((batch, batches))
     })
     .map_ok(|batch| futures_util::stream::iter(batch.into_iter().map(Ok)))
     .try_flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::give_way;
+
+    fn nice() -> i32 {
+        // SAFETY: reads the calling thread's nice value.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+    }
+
+    #[test]
+    fn give_way_lowers_the_calling_thread_only() {
+        let before = nice();
+        let reader = std::thread::spawn(|| {
+            give_way();
+            nice()
+        });
+        assert_eq!(reader.join().unwrap(), 19);
+        assert_eq!(
+            nice(),
+            before,
+            "the thread that started the reader keeps its priority"
+        );
+    }
 }

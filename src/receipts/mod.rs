@@ -14,6 +14,7 @@ mod store;
 mod verify;
 
 pub use archive::{ArchivedPolicy, PolicyUse};
+pub use export::give_way;
 pub use figures::{Counted, Daily, DAY};
 pub use log::{ConsentLog, RecordError};
 pub use prune::{PRUNE_BATCH, PRUNE_BATCH_TIME};
