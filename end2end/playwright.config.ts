@@ -4,12 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { SERVER_ENV, listeningLine } from './server-env';
 
-// The port of the server under test: E2E_PORT, or one free now (the system's pick for a
-// listener on port 0, closed again). Kept in the environment so that the test workers, which
-// load this file again, use the same one.
+// The port of the server under test: E2E_PORT, or one free now, below the range of outgoing
+// connections' ports (tests/server.ts, freePort). Kept in the environment so that the test
+// workers, which load this file again, use the same one.
 process.env.E2E_PORT ??= execFileSync(process.execPath, [
   '-e',
-  "const s = require('net').createServer().listen(0, '127.0.0.1', () => { process.stdout.write(String(s.address().port)); s.close(); });",
+  `const net = require('net');
+   const pick = () => { const port = 20000 + Math.floor(Math.random() * 12768);
+     const s = net.createServer().once('error', pick)
+       .listen(port, '127.0.0.1', () => { process.stdout.write(String(port)); s.close(); }); };
+   pick();`,
 ]).toString();
 const port = Number(process.env.E2E_PORT);
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.resolve(__dirname, '..', 'target');

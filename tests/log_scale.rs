@@ -54,7 +54,7 @@ async fn fill(url: &str, count: i64, first: i64, choices_bytes: i64) {
 fn big_log() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        let url = sqlite_url("log-scale-big");
+        let url = sqlite_url("log-scale-big").until_exit();
         block_on(async {
             Store::connect(&url).await.unwrap().close().await;
             fill(&url, BIG_RECEIPTS, 1_000_000, BIG_CHOICES).await;

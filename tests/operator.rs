@@ -299,7 +299,8 @@ const OPERATOR_PATHS: [&str; 5] = ["/metrics", "/healthz", "/readyz", "/stats", 
 
 #[test]
 fn the_operator_paths_answer_on_the_operator_address_only() {
-    let (_server, port, operator) = operator_server(&sqlite_url("operator-paths"), &[]);
+    let database = sqlite_url("operator-paths");
+    let (_server, port, operator) = operator_server(&database, &[]);
     assert_eq!(save(port, "choice=accept&source=banner", &[]).status, 200);
     for _ in 0..2 {
         assert_eq!(get(port, "/", &[]).status, 200);
@@ -340,7 +341,8 @@ fn the_operator_paths_answer_on_the_operator_address_only() {
 #[test]
 fn an_operator_address_off_loopback_needs_a_token_and_the_token_is_asked_for() {
     // Free ports, and a deadline: were the server to start, it would fail here, not hang.
-    let mut command = server_on(free_port(), &sqlite_url("operator-exposed"));
+    let database = sqlite_url("operator-exposed");
+    let mut command = server_on(free_port(), &database);
     command
         .env(
             "LEADISTRY_OPERATOR_ADDR",
@@ -355,7 +357,8 @@ fn an_operator_address_off_loopback_needs_a_token_and_the_token_is_asked_for() {
 
     let token = "s3cret-operator-token-0123456789";
     let env = [("LEADISTRY_OPERATOR_TOKEN", token)];
-    let (_server, _, operator) = operator_server(&sqlite_url("operator-token"), &env);
+    let database = sqlite_url("operator-token");
+    let (_server, _, operator) = operator_server(&database, &env);
     let bearer = format!("Authorization: Bearer {token}");
     let wrong = "Authorization: Bearer s3cret-operator-token-0123456788";
     // A browser's login: any user, the token as the password.

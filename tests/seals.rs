@@ -152,10 +152,12 @@ async fn every_change_is_named(urls: Vec<String>) {
 
 #[test]
 fn every_change_after_the_fact_fails_verify_on_sqlite() {
-    let urls = (0..6)
+    let logs: Vec<_> = (0..6)
         .map(|i| sqlite_url(&format!("seals-change{i}")))
         .collect();
-    block_on(every_change_is_named(urls));
+    block_on(every_change_is_named(
+        logs.iter().map(|log| log.to_string()).collect(),
+    ));
 }
 
 #[test]
@@ -227,8 +229,9 @@ fn two_instances_on_one_postgres_seal_a_day_once_with_one_result() {
 
 #[test]
 fn a_proof_checks_with_sha256_alone_and_fails_when_any_byte_changes() {
+    let log = sqlite_url("seals-proof");
     block_on(async {
-        let store = sealed_log(&sqlite_url("seals-proof")).await;
+        let store = sealed_log(&log).await;
         let head = store.head().await.unwrap().unwrap().seal;
         // Decision 7 replaced decision 2: the history holds both.
         let subject = receipt(7, 0, "").consent_id;
@@ -272,8 +275,9 @@ fn a_proof_checks_with_sha256_alone_and_fails_when_any_byte_changes() {
 
 #[test]
 fn pruned_days_are_pruned_and_the_chain_still_verifies() {
+    let log = sqlite_url("seals-prune");
     block_on(async {
-        let store = sealed_log(&sqlite_url("seals-prune")).await;
+        let store = sealed_log(&log).await;
         let now = leadistry::date::now() as i64;
         // Everything decided more than four days ago.
         let pruned = store.prune_sealed(noon(4), now, |_| {}).await.unwrap();

@@ -80,7 +80,8 @@ fn exit_time(Running(child): &mut Running, limit: Duration) -> Duration {
 #[test]
 fn a_thousand_half_sent_requests_neither_block_a_visitor_nor_the_shutdown() {
     let port = free_port();
-    let mut command = server_on(port, &sqlite_url("slow-thousand"));
+    let database = sqlite_url("slow-thousand");
+    let mut command = server_on(port, &database);
     command
         .env("LEADISTRY_SHUTDOWN_TIMEOUT_SECS", "3")
         .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "60");
@@ -102,7 +103,8 @@ fn a_thousand_half_sent_requests_neither_block_a_visitor_nor_the_shutdown() {
 #[test]
 fn a_request_head_that_does_not_arrive_in_time_is_cut_off() {
     let port = free_port();
-    let mut command = server_on(port, &sqlite_url("slow-head"));
+    let database = sqlite_url("slow-head");
+    let mut command = server_on(port, &database);
     command
         .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "2")
         .env("LEADISTRY_KEEP_ALIVE_TIMEOUT_SECS", "60");
@@ -125,7 +127,8 @@ fn a_request_head_that_does_not_arrive_in_time_is_cut_off() {
 #[test]
 fn an_idle_connection_is_closed_after_the_keep_alive_timeout() {
     let port = free_port();
-    let mut command = server_on(port, &sqlite_url("slow-idle"));
+    let database = sqlite_url("slow-idle");
+    let mut command = server_on(port, &database);
     command.env("LEADISTRY_KEEP_ALIVE_TIMEOUT_SECS", "1");
     let server = start(command, port);
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -157,7 +160,8 @@ fn a_kept_alive_connection_idle_past_the_header_read_timeout_is_closed_by_it() {
     // a keep-alive timeout longer than that, it is the timer that closes the connection. The
     // listener counts on it (no connection idles longer than the header-read timeout).
     let port = free_port();
-    let mut command = server_on(port, &sqlite_url("slow-idle-head"));
+    let database = sqlite_url("slow-idle-head");
+    let mut command = server_on(port, &database);
     command
         .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "1")
         .env("LEADISTRY_KEEP_ALIVE_TIMEOUT_SECS", "60");
@@ -185,7 +189,8 @@ fn a_kept_alive_connection_idle_past_the_header_read_timeout_is_closed_by_it() {
 #[test]
 fn connections_over_the_cap_wait_until_one_closes() {
     let port = free_port();
-    let mut command = server_on(port, &sqlite_url("slow-cap"));
+    let database = sqlite_url("slow-cap");
+    let mut command = server_on(port, &database);
     command
         .env("LEADISTRY_MAX_CONNECTIONS", "20")
         .env("LEADISTRY_HEADER_READ_TIMEOUT_SECS", "60");
@@ -225,7 +230,8 @@ fn post_with_a_body_that_stalls(port: u16) -> (String, Duration) {
 /// status it answers with, about a second after the body stalled.
 fn stalled_body_is_answered_with(body_secs: &str, request_secs: &str, status: &str) {
     let port = free_port();
-    let mut command = server_on(port, &sqlite_url(&format!("slow-body-{status}")));
+    let database = sqlite_url(&format!("slow-body-{status}"));
+    let mut command = server_on(port, &database);
     command
         .env("LEADISTRY_BODY_READ_TIMEOUT_SECS", body_secs)
         .env("LEADISTRY_REQUEST_TIMEOUT_SECS", request_secs);

@@ -69,7 +69,8 @@ fn log_with(url: &str, receipts: &[Receipt]) {
 
 #[test]
 fn hash_files_without_hash_txt_refuses_to_start_and_says_why() {
-    let mut command = server_on(free_port(), &sqlite_url("startup-hash"));
+    let database = sqlite_url("startup-hash");
+    let mut command = server_on(free_port(), &database);
     // A name no build writes: a hash.txt that `cargo leptos watch` left beside the test
     // binary must not make this server start.
     let missing = format!("hash-{}-missing.txt", std::process::id());
@@ -93,13 +94,16 @@ fn hash_files_without_hash_txt_refuses_to_start_and_says_why() {
 
 #[test]
 fn without_a_clarity_project_the_server_says_clarity_will_not_be_loaded() {
-    let mut command = server_on(free_port(), &sqlite_url("startup-clarity"));
+    let database = sqlite_url("startup-clarity");
+    let mut command = server_on(free_port(), &database);
     command.env("LEADISTRY_CLARITY_PROJECT_ID", "");
     let printed = stderr_until(command, "listening on");
     assert!(printed.contains("Clarity will not be loaded"), "{printed}");
     assert!(printed.contains("listening on"), "{printed}");
 
-    let mut command = server_on(free_port(), &sqlite_url("startup-clarity-set"));
+    let database = sqlite_url("startup-clarity-set");
+
+    let mut command = server_on(free_port(), &database);
     command.env("LEADISTRY_CLARITY_PROJECT_ID", "abcd1234");
     let printed = stderr_until(command, "listening on");
     assert!(printed.contains("listening on"), "{printed}");
@@ -113,7 +117,8 @@ fn a_connection_cap_above_the_descriptor_limit_is_lowered_and_the_server_still_s
     command
         .args(["-c", "ulimit -n 256 && exec \"$0\""])
         .arg(env!("CARGO_BIN_EXE_leadistry"));
-    for (key, value) in server_on(free_port(), &sqlite_url("startup-fds")).get_envs() {
+    let database = sqlite_url("startup-fds");
+    for (key, value) in server_on(free_port(), &database).get_envs() {
         if let Some(value) = value {
             command.env(key, value);
         }

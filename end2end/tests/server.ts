@@ -1,19 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { test } from '@playwright/test';
 import { SERVER_ENV, listeningLine } from '../server-env';
 
-/** A port nothing listens on now: the one the system picks for a listener on port 0, closed
- * again at once. Something else may take it before the server binds it: `Server.start` then
- * fails rather than test another server. */
+/** A port nothing listens on now, below the system's range for the local ports of outgoing
+ * connections (from 32768): a port picked in it (as port 0 picks) can be taken by a browser's
+ * connection before the server binds it. Something else may take it still: `Server.start`
+ * then fails rather than test another server. */
 export async function freePort(): Promise<number> {
-  const listener = net.createServer();
-  await new Promise<void>((resolve, reject) => listener.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = listener.address() as AddressInfo;
-  await new Promise((resolve) => listener.close(resolve));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    const listener = net.createServer();
+    const free = await new Promise<boolean>((resolve) =>
+      listener.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)),
+    );
+    if (free) {
+      await new Promise((resolve) => listener.close(resolve));
+      return port;
+    }
+  }
 }
 
 /** Whether something accepts connections on the port. */

@@ -154,10 +154,8 @@ mod tests {
 
     #[test]
     fn the_readiness_probe_sees_a_log_that_acknowledges_without_keeping() {
-        let file =
-            std::env::temp_dir().join(format!("leadistry-unkept-{}.sqlite", std::process::id()));
-        let _ = std::fs::remove_file(&file);
-        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let file = temporary_log("unkept");
+        let url = file.url();
         let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
         let metrics = recorder.handle();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -207,7 +205,6 @@ mod tests {
             "{}",
             metrics.render()
         );
-        let _ = std::fs::remove_file(&file);
     }
 
     /// `/readyz` however often it is asked: one write a second, and no place in the receipt
@@ -215,7 +212,8 @@ mod tests {
     #[test]
     fn the_readiness_probe_writes_at_most_once_a_second_and_takes_no_queue_place() {
         runtime().block_on(async {
-            let store = Store::connect(&temporary_log("probe-once")).await.unwrap();
+            let log = temporary_log("probe-once");
+            let store = Store::connect(&log.url()).await.unwrap();
             let log = ConsentLog::new(store.clone(), 1);
             let token = || async {
                 let token: i64 =

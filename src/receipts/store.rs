@@ -283,11 +283,36 @@ pub(super) mod tests {
             .unwrap()
     }
 
-    pub(crate) fn temporary_log(name: &str) -> String {
+    /// A SQLite log file of its own, as a URL (it derefs to one); removed with its journals
+    /// when dropped.
+    pub(crate) fn temporary_log(name: &str) -> TemporaryLog {
         let file =
             std::env::temp_dir().join(format!("leadistry-{name}-{}.sqlite", std::process::id()));
-        let _ = std::fs::remove_file(&file);
-        format!("sqlite://{}?mode=rwc", file.display())
+        let log = TemporaryLog(file);
+        log.remove();
+        log
+    }
+
+    pub(crate) struct TemporaryLog(std::path::PathBuf);
+
+    impl TemporaryLog {
+        fn remove(&self) {
+            for journal in ["", "-wal", "-shm"] {
+                let mut file = self.0.clone().into_os_string();
+                file.push(journal);
+                let _ = std::fs::remove_file(file);
+            }
+        }
+
+        pub(crate) fn url(&self) -> String {
+            format!("sqlite://{}?mode=rwc", self.0.display())
+        }
+    }
+
+    impl Drop for TemporaryLog {
+        fn drop(&mut self) {
+            self.remove();
+        }
     }
 
     /// A receipt the visitor was told about survives a power cut: the pool's connections
@@ -296,7 +321,8 @@ pub(super) mod tests {
     #[test]
     fn the_log_writes_with_synchronous_full_whatever_ran_before() {
         runtime().block_on(async {
-            let store = Store::connect(&temporary_log("synchronous")).await.unwrap();
+            let log = temporary_log("synchronous");
+            let store = Store::connect(&log.url()).await.unwrap();
             let settings = |store: Store| async move {
                 let mut connection = store.pool.acquire().await.unwrap();
                 let journal: String = sqlx::query_scalar("PRAGMA journal_mode")

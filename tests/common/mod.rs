@@ -100,9 +100,12 @@ pub fn build_app(store: Store, site: SiteSettings) -> Router {
     ))
 }
 
-/// A fresh SQLite consent log in the temporary folder.
+/// A fresh SQLite consent log in the temporary folder, removed when the test binary exits
+/// (apps built on it live in statics).
 pub async fn sqlite_log(name: &str) -> Store {
-    Store::connect(&sqlite_url(name)).await.expect("sqlite")
+    Store::connect(&sqlite_url(name).until_exit())
+        .await
+        .expect("sqlite")
 }
 
 /// A consent log that is closed: every write fails.
@@ -168,11 +171,71 @@ pub fn server_on(port: u16, database: &str) -> std::process::Command {
     command
 }
 
-/// A consent log file of its own in the temporary folder, as a URL.
-pub fn sqlite_url(name: &str) -> String {
+/// A consent log file of its own in the temporary folder, as a URL (it derefs to one): the
+/// file and its journals are removed when the test ends, passed or failed, so that runs do not
+/// fill the disk.
+pub fn sqlite_url(name: &str) -> TempLog {
     let file = std::env::temp_dir().join(format!("leadistry-{name}-{}.sqlite", std::process::id()));
-    let _ = std::fs::remove_file(&file);
-    format!("sqlite://{}?mode=rwc", file.display())
+    let log = TempLog {
+        url: format!("sqlite://{}?mode=rwc", file.display()),
+        file,
+    };
+    log.remove();
+    log
+}
+
+pub struct TempLog {
+    url: String,
+    file: std::path::PathBuf,
+}
+
+impl TempLog {
+    /// Its URL, the file kept until the process exits (a static is never dropped).
+    pub fn until_exit(self) -> String {
+        static AT_EXIT: std::sync::Mutex<Vec<TempLog>> = std::sync::Mutex::new(Vec::new());
+        extern "C" fn remove_all() {
+            if let Ok(logs) = AT_EXIT.lock() {
+                logs.iter().for_each(TempLog::remove);
+            }
+        }
+        let url = self.url.clone();
+        let mut logs = AT_EXIT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if logs.is_empty() {
+            // SAFETY: registers a function without arguments to run when the process exits.
+            unsafe { libc::atexit(remove_all) };
+        }
+        logs.push(self);
+        url
+    }
+
+    fn remove(&self) {
+        for journal in ["", "-wal", "-shm", "-journal"] {
+            let mut file = self.file.clone().into_os_string();
+            file.push(journal);
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+impl std::ops::Deref for TempLog {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl std::fmt::Display for TempLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl Drop for TempLog {
+    fn drop(&mut self) {
+        self.remove();
+    }
 }
 
 /// A server process that is killed when the test ends, passed or not: no orphan keeps its
@@ -186,25 +249,27 @@ impl Drop for Running {
     }
 }
 
-/// A port nothing listens on now: the one the kernel picks for a listener on port 0, closed
-/// again at once, and not one this test binary has had before (its tests run side by side).
-/// Another process may take it before the server binds it: `start` then fails rather than
-/// test another server.
+/// A port nothing listens on now, and not one this test binary has had before (its tests run
+/// side by side). Taken below the kernel's range for the local ports of outgoing connections
+/// (`ip_local_port_range`, from 32768): a port picked in it (as port 0 picks) can be taken by
+/// any test's client connection before the server binds it, and was, under a burst of saves.
+/// Another process may still take it: `start` then fails rather than test another server.
 pub fn free_port() -> u16 {
+    const LOW: u16 = 20_000;
+    const HIGH: u16 = 32_768;
     static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     let mut given = GIVEN
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    loop {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
+    // Each binary starts elsewhere, so that one left running does not meet the next.
+    let first = LOW + (std::process::id() % u32::from(HIGH - LOW)) as u16;
+    (0..HIGH - LOW)
+        .map(|n| LOW + (first - LOW + n) % (HIGH - LOW))
+        .find(|port| {
+            !given.contains(port) && std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok()
+        })
+        .inspect(|port| given.push(*port))
+        .expect("a free port below the ephemeral range")
 }
 
 /// Starts `command` and waits (at most 20 s) until it listens on `port`, and fails unless the
