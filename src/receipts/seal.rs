@@ -204,11 +204,21 @@ pub async fn seal_every(store: Store, every: std::time::Duration, grace: i64) {
             .seal_finished_days(crate::date::now() as i64, grace)
             .await
         {
-            Ok(sealed) => {
-                for seal in sealed {
-                    tracing::info!(day = %seal.date(), receipts = seal.receipts, seal = %seal.seal, "day sealed");
+            // One line however many days: the first start on an old log seals them all.
+            Ok(sealed) => match sealed.as_slice() {
+                [] => {}
+                [seal] => {
+                    tracing::info!(day = %seal.date(), receipts = seal.receipts, seal = %seal.seal, "day sealed")
                 }
-            }
+                [first, .., last] => tracing::info!(
+                    from = %first.date(),
+                    to = %last.date(),
+                    days = sealed.len(),
+                    receipts = sealed.iter().map(|seal| seal.receipts).sum::<i64>(),
+                    head = %last.seal,
+                    "days sealed"
+                ),
+            },
             Err(error) => tracing::error!(%error, "could not seal the finished days; will retry"),
         }
     }
