@@ -64,7 +64,7 @@ else
 fi
 
 if [ "$(cargo-leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles from source: about 9 minutes on 2 cores)"
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles from source: about 15 minutes on 2 cores)"
   # no_downloads: cargo-leptos must use the tools installed here, never fetch prebuilt ones.
   # Optimisation level 1: it only runs other tools, and builds a site as fast as at level 3.
   CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
