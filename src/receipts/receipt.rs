@@ -137,15 +137,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_receipt_holds_the_choices_per_category_and_nothing_else() {
-        let decision = Decision {
+    /// A decision made with the plain form, refusing analytics.
+    fn refused_by_form() -> Decision {
+        Decision {
             revision: 4,
             decided_at: 1_764_390_000,
             id: ConsentId(0xabc),
             analytics: false,
             method: Method::Form,
-        };
+        }
+    }
+
+    #[test]
+    fn a_receipt_holds_the_choices_per_category_and_nothing_else() {
+        let decision = refused_by_form();
         let receipt = Receipt::of(&decision, "f00d", None);
         assert_eq!(receipt.consent_id, "00000000-0000-0000-0000-000000000abc");
         assert_eq!(
@@ -171,13 +176,7 @@ mod tests {
     /// (`hashlib.sha256(b"\x00" + line).hexdigest()`).
     #[test]
     fn a_receipts_canonical_bytes_are_its_export_line_and_its_leaf_their_hash() {
-        let decision = Decision {
-            revision: 4,
-            decided_at: 1_764_390_000,
-            id: ConsentId(0xabc),
-            analytics: false,
-            method: Method::Form,
-        };
+        let decision = refused_by_form();
         let receipt = Receipt::of(&decision, "f00d", None);
         assert_eq!(
             String::from_utf8(receipt.canonical()).unwrap(),

@@ -135,24 +135,11 @@ impl Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::receipts::Daily;
     use crate::stats::{
         days::Days,
-        grouping::{group, Row},
+        grouping::{group, tests::daily, Row},
         period::By,
     };
-
-    fn daily(day: i64, method: &str, analytics: bool, decisions: i64) -> Daily {
-        Daily {
-            day,
-            revision: 1,
-            method: method.into(),
-            analytics,
-            decisions,
-            withdrawn: 0,
-            regranted: 0,
-        }
-    }
 
     /// Figures by method: no counters in the row, counters in the total.
     fn by_method() -> Stats {

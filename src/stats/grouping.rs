@@ -108,10 +108,16 @@ pub fn group(daily: &[Daily], counted: &[Counted], days: Days, by: By, today: i6
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn daily(day: i64, method: &str, analytics: bool, decisions: i64) -> Daily {
+    /// A day's decisions of one method and choice, none withdrawn (also for format's tests).
+    pub(in crate::stats) fn daily(
+        day: i64,
+        method: &str,
+        analytics: bool,
+        decisions: i64,
+    ) -> Daily {
         Daily {
             day,
             revision: 1,
